@@ -1,0 +1,178 @@
+"""Scheduling policies: small strategy objects chosen by name from one registry.
+
+A policy gives a total-order key (smaller runs earlier; ties end in arrival time,
+then request id) and a few switches the scheduler reads. The scheduler does the
+rest, identically for every policy, so comparisons are fair by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from scheduling.request import NUM_PRIORITIES, Request
+from scheduling.waiting_queue import AgingWaitingQueue, Key, WaitingQueue
+
+DEFAULT_MAX_WAIT_S = 60.0
+DEFAULT_TBT_TARGETS_S = (0.05, 0.05, 0.1, 0.1, 0.2)
+"""Per-priority time-between-tokens targets for SLAI tiers (same as the default TPOT SLOs)."""
+
+
+class Policy:
+    """Base policy. Subclasses override ``key`` and the switches below."""
+
+    name = "base"
+    displaces_running = False
+    """May a waiting request with a smaller key displace a running one when the batch is full?
+    Only policies whose running keys never increase as work completes may say yes."""
+
+    def key(self, request: Request) -> Key:
+        raise NotImplementedError
+
+    def make_waiting_queue(self) -> WaitingQueue:
+        return WaitingQueue(self.key)
+
+    def split_decodes(self, decodes: list[Request], now: float,
+                      kv_usage: float) -> tuple[list[Request], list[Request]]:
+        """Split running decodes into (scheduled before any prefill, scheduled after new prefills).
+
+        Default: every decode goes first, as in vLLM.
+        """
+        return decodes, []
+
+    def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float) -> None:
+        """Told after each iteration; SLAI tracks token deadlines and iteration time."""
+
+
+class FCFS(Policy):
+    name = "fcfs"
+
+    def key(self, request: Request) -> Key:
+        return (request.arrival_time_s, request.request_id)
+
+
+class ShortestJobFirst(Policy):
+    """Shortest predicted remaining output first (SRPT on predictions), any urgency."""
+
+    name = "sjf"
+    displaces_running = True
+
+    def key(self, request: Request) -> Key:
+        return (request.predicted_remaining_output_tokens, request.arrival_time_s, request.request_id)
+
+
+class PriorityJobFirst(Policy):
+    """Strict preemptive priority, FIFO inside a class."""
+
+    name = "pjf"
+    displaces_running = True
+
+    def key(self, request: Request) -> Key:
+        return (request.predicted_priority, request.arrival_time_s, request.request_id)
+
+
+class Semantic(Policy):
+    """The paper's order: urgency first, then shortest predicted remaining work.
+
+    Remaining work shrinks as a request runs, so its key is recomputed whenever
+    running requests are compared; a waiting request's key does not change.
+    """
+
+    name = "semantic"
+    displaces_running = True
+
+    def key(self, request: Request) -> Key:
+        return (request.predicted_priority, request.predicted_remaining_output_tokens,
+                request.arrival_time_s, request.request_id)
+
+
+@dataclass
+class SemanticAging(Semantic):
+    """Semantic, with a bound on starvation: see ``AgingWaitingQueue``."""
+
+    max_wait_s: float = DEFAULT_MAX_WAIT_S
+    name = "semantic-aging"
+
+    def make_waiting_queue(self) -> WaitingQueue:
+        return AgingWaitingQueue(self.key, self.max_wait_s)
+
+
+class VLLMPriority(Policy):
+    """vLLM's ``--scheduling-policy priority``: priority then arrival; no displacement."""
+
+    name = "vllm-priority"
+
+    def key(self, request: Request) -> Key:
+        return (request.predicted_priority, request.arrival_time_s, request.request_id)
+
+
+@dataclass
+class SLAI(Policy):
+    """SLAI (arXiv 2508.01002): per-tier time-between-tokens deadlines.
+
+    Tier targets come from priority. Each iteration, within the token budget:
+    decodes about to miss their deadline, then partial prefills, then new prefills
+    (stricter tier first, shortest prompt first), then the decodes that could wait.
+    A decode's last schedulable time is its last token + TBT target - offset x mean
+    iteration time; the offset doubles when KV use passes ``kv_pressure`` so decodes
+    finish and free memory.
+    """
+
+    tbt_targets_s: tuple[float, ...] = DEFAULT_TBT_TARGETS_S
+    kv_pressure: float = 0.9
+    name = "slai"
+    _last_token_time: dict[int, float] = field(default_factory=dict, repr=False)
+    _mean_step_s: float = field(default=0.0, repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.tbt_targets_s) != NUM_PRIORITIES or min(self.tbt_targets_s) <= 0:
+            raise ValueError(f"tbt_targets_s needs {NUM_PRIORITIES} positive values")
+
+    def key(self, request: Request) -> Key:
+        return (self.tbt_targets_s[request.predicted_priority], request.prompt_tokens,
+                request.arrival_time_s, request.request_id)
+
+    def split_decodes(self, decodes: list[Request], now: float,
+                      kv_usage: float) -> tuple[list[Request], list[Request]]:
+        offset = 2.0 if kv_usage >= self.kv_pressure else 1.0
+        slack = offset * self._mean_step_s
+        urgent: list[Request] = []
+        deferrable: list[tuple[float, Request]] = []
+        for request in decodes:
+            deadline = self._last_token_time.get(request.request_id, now) \
+                + self.tbt_targets_s[request.predicted_priority]
+            if now >= deadline - slack:
+                urgent.append(request)
+            else:
+                deferrable.append((deadline, request))
+        deferrable.sort(key=lambda item: (item[0], item[1].request_id))
+        return urgent, [request for _, request in deferrable]
+
+    def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float) -> None:
+        # Exponential moving average: recent iterations predict the next one best.
+        self._mean_step_s = step_time_s if self._mean_step_s == 0 else \
+            0.9 * self._mean_step_s + 0.1 * step_time_s
+        for request in decodes:
+            if request.is_finished:
+                self._last_token_time.pop(request.request_id, None)
+            else:
+                self._last_token_time[request.request_id] = now
+
+
+POLICIES: dict[str, Callable[[], Policy]] = {
+    cls.name: cls for cls in
+    (FCFS, ShortestJobFirst, PriorityJobFirst, Semantic, SemanticAging, SLAI, VLLMPriority)
+}
+
+
+def policy_names() -> list[str]:
+    return list(POLICIES)
+
+
+def make_policy(name: str, **options) -> Policy:
+    """Build a fresh policy (policies may hold per-run state, so never share one)."""
+    try:
+        factory = POLICIES[name]
+    except KeyError:
+        raise ValueError(f"unknown policy {name!r}; choose from {', '.join(POLICIES)}") from None
+    return factory(**options)

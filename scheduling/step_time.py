@@ -1,0 +1,71 @@
+"""How long one iteration of the batch takes, from what is in it.
+
+    step = c2                                   one read of the weights per iteration
+         + c1 * sum(context of each decode)     attention reads every decode's KV
+         + sum over prefill chunks of a*p*(s + p) + b*p
+                                                p new tokens attending to s cached + p new
+         + kv_reload * swapped-in tokens        KV brought back from host memory
+
+At batch size 1 a decode costs c1*c + c2, the reference's per-token formula, and an
+unchunked prompt (s = 0) costs a*p^2 + b*p plus the one weight read c2 that the
+reference left out of its prefill fit. Unlike the reference, batching is not free:
+every decode in the batch adds its context, every prefill chunk adds its compute.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scheduling.hardware import HardwareSetting
+
+
+@dataclass(frozen=True, slots=True)
+class StepTimeModel:
+    c1: float
+    c2: float
+    prefill_a: float
+    prefill_b: float
+    kv_reload_s_per_token: float
+
+    @classmethod
+    def from_setting(cls, setting: HardwareSetting) -> StepTimeModel:
+        return cls(setting.c1, setting.c2, setting.prefill_a, setting.prefill_b,
+                   setting.kv_reload_s_per_token)
+
+    def prefill_s(self, num_new_tokens: int, num_cached_tokens: int = 0) -> float:
+        """Compute of one prefill chunk, without the per-iteration weight read."""
+        p = num_new_tokens
+        return self.prefill_a * p * (num_cached_tokens + p) + self.prefill_b * p
+
+    def swap_in_s(self, num_tokens: int) -> float:
+        return self.kv_reload_s_per_token * num_tokens
+
+    def decode_run_s(self, num_decodes: int, context_sum: int, num_iterations: int) -> float:
+        """Total time of ``num_iterations`` decode-only iterations of the same batch.
+
+        Each iteration every context grows by one, so iteration j costs
+        c2 + c1 * (context_sum + num_decodes * j): an arithmetic series.
+        """
+        k = num_iterations
+        return k * self.c2 + self.c1 * (k * context_sum + num_decodes * k * (k - 1) / 2)
+
+    def decode_iterations_to_reach(self, num_decodes: int, context_sum: int, horizon_s: float) -> int:
+        """Fewest decode-only iterations whose total time is >= ``horizon_s`` (at least 1)."""
+        if horizon_s <= 0:
+            return 1
+        # Solve (c1 R / 2) k^2 + (c2 + c1 C - c1 R / 2) k - H = 0 for k, then fix rounding.
+        quad = self.c1 * num_decodes / 2
+        lin = self.c2 + self.c1 * context_sum - quad
+        if quad > 0:
+            k = (-lin + math.sqrt(lin * lin + 4 * quad * horizon_s)) / (2 * quad)
+        elif lin > 0:
+            k = horizon_s / lin
+        else:
+            raise ValueError("a step-time model with zero cost cannot advance the clock")
+        k = max(1, math.ceil(k))
+        while k > 1 and self.decode_run_s(num_decodes, context_sum, k - 1) >= horizon_s:
+            k -= 1
+        while self.decode_run_s(num_decodes, context_sum, k) < horizon_s:
+            k += 1
+        return k
