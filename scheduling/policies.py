@@ -86,12 +86,22 @@ class Semantic(Policy):
                 request.arrival_time_s, request.request_id)
 
 
+PROMOTED_CLASS = 0.5
+"""Where an overdue request ranks under semantic-aging: after class 0, before class 1."""
+
+
 @dataclass
 class SemanticAging(Semantic):
     """Semantic, with a bound on starvation: see ``AgingWaitingQueue``."""
 
     max_wait_s: float = DEFAULT_MAX_WAIT_S
     name = "semantic-aging"
+
+    def key(self, request: Request) -> Key:
+        urgency = PROMOTED_CLASS if request.promoted and request.predicted_priority > 0 \
+            else request.predicted_priority
+        return (urgency, request.predicted_remaining_output_tokens,
+                request.arrival_time_s, request.request_id)
 
     def make_waiting_queue(self) -> WaitingQueue:
         return AgingWaitingQueue(self.key, self.max_wait_s)

@@ -52,6 +52,9 @@ class Request:
     swapped_out: bool = False
     """True while its KV sits in host memory after a swap preemption."""
     num_preemptions: int = 0
+    promoted: bool = False
+    """Set by an aging policy once the request has waited past its bound: from then on it
+    ranks just after class 0, so no class 1-4 request displaces it again."""
     first_scheduled_time_s: float | None = None
     first_token_time_s: float | None = None
     finish_time_s: float | None = None

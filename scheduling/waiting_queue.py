@@ -71,6 +71,8 @@ class AgingWaitingQueue(WaitingQueue):
     emergency still goes first, and any other request waits at most ``max_wait_s``
     plus the time to drain the overdue requests and emergencies ahead of it.
     Being overdue changes admission order only; it never displaces a running request.
+    A request admitted while overdue is marked ``promoted`` (the policy's key then
+    ranks it just after class 0), so it is not displaced straight back into the queue.
     """
 
     def __init__(self, key: Callable[[Request], Key], max_wait_s: float) -> None:
@@ -90,6 +92,12 @@ class AgingWaitingQueue(WaitingQueue):
         if best is None or best.predicted_priority == 0:
             return best
         oldest = _peek_live(self._by_arrival)
-        if oldest is not None and now - oldest.arrival_time_s >= self.max_wait_s:
+        if oldest is not None and not oldest.promoted and now - oldest.arrival_time_s >= self.max_wait_s:
             return oldest
         return best
+
+    def pop(self, now: float) -> Request:
+        request = super().pop(now)
+        if now - request.arrival_time_s >= self.max_wait_s:
+            request.promoted = True
+        return request

@@ -1,0 +1,197 @@
+"""Command line: ``python -m scheduling simulate ...`` (``manage.py simulate`` wraps it).
+
+Every policy in one run sees the identical request list and identical limits.
+Bad input ends with one line naming the problem and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from scheduling import metrics, report, workloads
+from scheduling.hardware import (HardwareSetting, builtin_setting_names, load_builtin_setting,
+                                 load_setting_file, PREEMPTION_MODES)
+from scheduling.plan import BatchLimits
+from scheduling.policies import DEFAULT_MAX_WAIT_S, make_policy, policy_names
+from scheduling.predictors import PredictorConfig, apply_predictions
+from scheduling.request import Request
+from scheduling.simulator import simulate
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad input from the command line; printed as one line, exit code 2."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage + error; we print one line
+        raise UsageError(message)
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = OneLineParser(prog=prog, description="Semantic scheduling for LLM inference.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    add_simulate_arguments(commands.add_parser(
+        "simulate", help="simulate an LLM server under one or more scheduling policies"))
+    return parser
+
+
+def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
+    hw = parser.add_argument_group("hardware")
+    source = hw.add_mutually_exclusive_group(required=True)
+    source.add_argument("--setting", help=f"built-in setting: {', '.join(builtin_setting_names())}")
+    source.add_argument("--setting-file", type=Path, help="YAML or JSON file with a custom setting")
+    hw.add_argument("--preemption-mode", choices=PREEMPTION_MODES,
+                    help="override the setting's preemption mode")
+
+    sched = parser.add_argument_group("scheduling")
+    sched.add_argument("--policy", action="append", metavar="NAME",
+                       help=f"repeatable; one of {', '.join(policy_names())} or 'all' (default)")
+    sched.add_argument("--max-num-seqs", type=int, default=BatchLimits.max_num_seqs)
+    sched.add_argument("--max-num-batched-tokens", type=int,
+                       default=BatchLimits.max_num_batched_tokens)
+    sched.add_argument("--max-wait-s", type=float, default=DEFAULT_MAX_WAIT_S,
+                       help="semantic-aging: wait after which a request goes ahead of classes 1-4")
+
+    load = parser.add_argument_group("workload")
+    load.add_argument("--workload", choices=("seed-burst", "poisson"), default="seed-burst")
+    load.add_argument("--trace", type=Path, help="CSV: arrival_time_s,prompt_tokens,"
+                      "output_tokens,priority[,predicted_priority,predicted_output_tokens]")
+    load.add_argument("--seed", type=int, default=0)
+    load.add_argument("--user_request_gap", "--user-request-gap", dest="user_request_gap",
+                      type=float, default=0.01, help="seed-burst: seconds between epochs")
+    load.add_argument("--max_concurrent_user_requests", "--max-concurrent-user-requests",
+                      dest="max_concurrent_user_requests", type=int, default=5,
+                      help="seed-burst: each epoch brings Uniform{0..N} requests")
+    load.add_argument("--num-epochs", type=int, default=20, help="seed-burst: number of epochs")
+    load.add_argument("--rate", type=float, help="poisson: requests per second")
+    load.add_argument("--duration", type=float, help="poisson: seconds of arrivals")
+    load.add_argument("--num-requests", type=int, help="poisson: number of requests")
+    load.add_argument("--priority-mix", type=workloads.parse_priority_mix,
+                      help="five weights for priorities 0..4, e.g. 0.1,0.2,0.3,0.2,0.2")
+    load.add_argument("--prompt-tokens", type=workloads.parse_length_dist,
+                      default=workloads.REFERENCE_PROMPT_TOKENS, help=workloads.LENGTH_DIST_FORMS)
+    load.add_argument("--output-tokens", type=workloads.parse_length_dist,
+                      default=workloads.REFERENCE_OUTPUT_TOKENS, help=workloads.LENGTH_DIST_FORMS)
+
+    pred = parser.add_argument_group("predictors")
+    pred.add_argument("--predictor-latency-s", type=float, default=0.0)
+    pred.add_argument("--priority-error-rate", type=float, default=0.0)
+    pred.add_argument("--length-error-rate", type=float, default=0.0)
+
+    out = parser.add_argument_group("output")
+    out.add_argument("--slo", type=metrics.parse_slos, default=metrics.DEFAULT_SLOS,
+                     help="per-priority SLOs, e.g. 0:1:0.05,4:30:0.2 (priority:ttft_s:tpot_s)")
+    out.add_argument("--json", type=Path, help="write the results as JSON")
+    out.add_argument("--html", type=Path, help="write a self-contained Plotly report")
+    out.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+
+
+def main(argv: Sequence[str] | None = None, prog: str = "python -m scheduling") -> int:
+    try:
+        args = build_parser(prog).parse_args(argv)
+        return run_simulate(args)
+    except UsageError as exc:
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except (ValueError, OSError) as exc:  # SettingError and TraceError are ValueErrors
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def run_simulate(args: argparse.Namespace) -> int:
+    setting = load_setting(args)
+    policies = choose_policies(args.policy)
+    limits = BatchLimits(args.max_num_seqs, args.max_num_batched_tokens)
+    predictors = PredictorConfig(args.predictor_latency_s, args.priority_error_rate,
+                                 args.length_error_rate)
+    requests, workload = build_workload(args)
+    apply_predictions(requests, predictors, random.Random(f"predictions:{args.seed}"))
+    for path in (args.json, args.html):
+        if path is not None and not path.parent.is_dir():
+            raise UsageError(f"output folder {path.parent} does not exist")
+
+    results = {}
+    with _progress(len(requests) * len(policies), disable=args.no_progress) as bar:
+        for name in policies:
+            options = {"max_wait_s": args.max_wait_s} if name == "semantic-aging" else {}
+            results[name] = simulate(requests, setting, make_policy(name, **options), limits,
+                                     predictors.latency_s, on_finish=bar.update)
+    summaries = {name: metrics.summarize(result, args.slo) for name, result in results.items()}
+
+    workload.update(max_num_seqs=limits.max_num_seqs,
+                    max_num_batched_tokens=limits.max_num_batched_tokens,
+                    predictor_latency_s=predictors.latency_s,
+                    priority_error_rate=predictors.priority_error_rate,
+                    length_error_rate=predictors.length_error_rate)
+    print(f"setting {setting.name}: KV cache {setting.kv_capacity_tokens} tokens; "
+          + ", ".join(f"{k}={v}" for k, v in workload.items()))
+    print(report.format_table(summaries))
+    print(report.format_summary_lines(summaries))
+    if args.json:
+        report.write_json(args.json, setting.name, workload, summaries)
+    if args.html:
+        report.write_html(args.html, setting.name, workload, summaries, results)
+    return 0
+
+
+def load_setting(args: argparse.Namespace) -> HardwareSetting:
+    setting = (load_setting_file(args.setting_file) if args.setting_file
+               else load_builtin_setting(args.setting))
+    if args.preemption_mode:
+        from dataclasses import replace
+        setting = replace(setting, preemption_mode=args.preemption_mode)
+    return setting
+
+
+def choose_policies(names: list[str] | None) -> list[str]:
+    if not names or "all" in names:
+        return policy_names()
+    unknown = [n for n in names if n not in policy_names()]
+    if unknown:
+        raise UsageError(f"unknown policy {unknown[0]!r}; choose from "
+                         f"{', '.join(policy_names())} or all")
+    return list(dict.fromkeys(names))
+
+
+def build_workload(args: argparse.Namespace) -> tuple[list[Request], dict]:
+    """The request list every policy will see, and its description for the report."""
+    rng = random.Random(f"workload:{args.seed}")
+    lengths = {"priority_mix": args.priority_mix, "prompt_tokens": args.prompt_tokens,
+               "output_tokens": args.output_tokens}
+    if args.trace:
+        requests = workloads.read_trace_csv(args.trace)
+        workload = {"kind": "trace", "trace": str(args.trace)}
+    elif args.workload == "poisson":
+        if args.rate is None or (args.duration is None) == (args.num_requests is None):
+            raise UsageError("--workload poisson needs --rate and one of --duration or --num-requests")
+        requests = workloads.poisson(rng, rate_per_s=args.rate, duration_s=args.duration,
+                                     num_requests=args.num_requests, **lengths)
+        workload = {"kind": "poisson", "rate_per_s": args.rate, "duration_s": args.duration}
+    else:
+        requests = workloads.seed_burst(
+            rng, user_request_gap_s=args.user_request_gap,
+            max_concurrent_user_requests=args.max_concurrent_user_requests,
+            num_epochs=args.num_epochs, **lengths)
+        workload = {"kind": "seed-burst", "user_request_gap": args.user_request_gap,
+                    "max_concurrent_user_requests": args.max_concurrent_user_requests,
+                    "num_epochs": args.num_epochs}
+    if not requests:
+        raise UsageError("the workload has no requests")
+    if not args.trace:
+        workload.update(prompt_tokens=str(args.prompt_tokens), output_tokens=str(args.output_tokens),
+                        priority_mix=list(args.priority_mix) if args.priority_mix else "uniform")
+    workload.update(seed=args.seed, num_requests=len(requests))
+    return requests, workload
+
+
+def _progress(total: int, disable: bool):
+    from tqdm import tqdm
+    # disable=None: tqdm shows the bar only when stderr is a terminal.
+    return tqdm(total=total, unit="req", file=sys.stderr, disable=True if disable else None,
+                leave=False)
