@@ -1,0 +1,1 @@
+"""Settings per environment: `local` (manage.py default) and `test` (pytest) build on `base`."""

@@ -1,0 +1,1 @@
+"""HTTP views: thin, they parse, call a service or selector, and render."""

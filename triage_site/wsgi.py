@@ -1,0 +1,11 @@
+"""WSGI entry point (HTTP only; WebSockets need asgi.py)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "triage_site.settings.local")
+
+application = get_wsgi_application()
