@@ -46,3 +46,39 @@ class KVCache:
     def free(self, request: Request) -> None:
         self.num_free_blocks += request.num_kv_blocks
         request.num_kv_blocks = 0
+
+    def num_blocks_for_next_tokens(self, decodes: list[Request]) -> int:
+        """Blocks that one more token for each of ``decodes`` would need (hot path: inlined)."""
+        size = self.block_size
+        return sum(1 for r in decodes if r.num_computed_tokens >= r.num_kv_blocks * size)
+
+    def allocate_next_tokens(self, decodes: list[Request]) -> int:
+        """Room for one more token each; returns their summed context (tokens attended to).
+
+        One pass doing both, because this runs for every running request every step.
+        """
+        size = self.block_size
+        needed = context = 0
+        for request in decodes:
+            computed = request.num_computed_tokens
+            if computed >= request.num_kv_blocks * size:
+                request.num_kv_blocks += 1
+                needed += 1
+            context += computed
+        if needed > self.num_free_blocks:
+            raise KVCacheFullError(f"{needed} blocks needed for next tokens, {self.num_free_blocks} free")
+        self.num_free_blocks -= needed
+        return context + len(decodes)
+
+    def allocate_tokens(self, decodes: list[Request], num_new_tokens: int) -> None:
+        """``allocate(r, num_new_tokens)`` for each of ``decodes``, all or nothing."""
+        size = self.block_size
+        grown = [(r, -(-(r.num_computed_tokens + num_new_tokens) // size) - r.num_kv_blocks)
+                 for r in decodes]
+        needed = sum(extra for _, extra in grown if extra > 0)
+        if needed > self.num_free_blocks:
+            raise KVCacheFullError(f"{needed} blocks needed, {self.num_free_blocks} free")
+        for request, extra in grown:
+            if extra > 0:
+                request.num_kv_blocks += extra
+        self.num_free_blocks -= needed

@@ -32,6 +32,11 @@ class Policy:
     def make_waiting_queue(self) -> WaitingQueue:
         return WaitingQueue(self.key)
 
+    def may_displace(self, candidate: Request, victim: Request) -> bool:
+        """Asked when ``candidate`` (waiting) ranks before ``victim`` (the worst running) and
+        cannot otherwise start. Default: rank decides."""
+        return True
+
     def split_decodes(self, decodes: list[Request], now: float,
                       kv_usage: float) -> tuple[list[Request], list[Request]]:
         """Split running decodes into (scheduled before any prefill, scheduled after new prefills).
@@ -61,7 +66,21 @@ class ShortestJobFirst(Policy):
         return (request.predicted_remaining_output_tokens, request.arrival_time_s, request.request_id)
 
 
-class PriorityJobFirst(Policy):
+class DisplacesOnlyForUrgency:
+    """Mixin: only a strictly more urgent class displaces a running request.
+
+    Within a class, rank still decides who is admitted and who is evicted under memory
+    pressure, but not who is thrown out to make room: otherwise a victim, queued again
+    ahead of a same-class newcomer, displaces it in turn and the two swap places every
+    step, paying a KV swap or recompute each time (measured: about 2x the preemptions
+    and 3x the mean latency at 90% load).
+    """
+
+    def may_displace(self, candidate: Request, victim: Request) -> bool:
+        return self.key(candidate)[0] < self.key(victim)[0]
+
+
+class PriorityJobFirst(DisplacesOnlyForUrgency, Policy):
     """Strict preemptive priority, FIFO inside a class."""
 
     name = "pjf"
@@ -71,7 +90,7 @@ class PriorityJobFirst(Policy):
         return (request.predicted_priority, request.arrival_time_s, request.request_id)
 
 
-class Semantic(Policy):
+class Semantic(DisplacesOnlyForUrgency, Policy):
     """The paper's order: urgency first, then shortest predicted remaining work.
 
     Remaining work shrinks as a request runs, so its key is recomputed whenever
@@ -82,7 +101,10 @@ class Semantic(Policy):
     displaces_running = True
 
     def key(self, request: Request) -> Key:
-        return (request.predicted_priority, request.predicted_remaining_output_tokens,
+        # Inlined predicted_remaining_output_tokens: this runs for every running request
+        # whenever the worst one is sought.
+        remaining = request.predicted_output_tokens - request.num_output_tokens
+        return (request.predicted_priority, remaining if remaining > 0 else 0,
                 request.arrival_time_s, request.request_id)
 
 
@@ -100,8 +122,8 @@ class SemanticAging(Semantic):
     def key(self, request: Request) -> Key:
         urgency = PROMOTED_CLASS if request.promoted and request.predicted_priority > 0 \
             else request.predicted_priority
-        return (urgency, request.predicted_remaining_output_tokens,
-                request.arrival_time_s, request.request_id)
+        remaining = request.predicted_output_tokens - request.num_output_tokens
+        return (urgency, remaining if remaining > 0 else 0, request.arrival_time_s, request.request_id)
 
     def make_waiting_queue(self) -> WaitingQueue:
         return AgingWaitingQueue(self.key, self.max_wait_s)

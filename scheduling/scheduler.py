@@ -18,6 +18,8 @@ requests are preempted. A victim keeps its KV in host memory (swap) or loses it
 
 from __future__ import annotations
 
+import itertools
+
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits, PrefillChunk, StepPlan
 from scheduling.policies import Policy
@@ -37,7 +39,10 @@ class Scheduler:
         self.preemption_mode = preemption_mode
         self.step_time = step_time
         self.waiting = policy.make_waiting_queue()
-        self.running: list[Request] = []
+        self.decoding: list[Request] = []
+        """Running requests whose next step computes one token (their last output)."""
+        self.prefilling: list[Request] = []
+        """Running requests part-way through their prompt (or its recompute)."""
         self.num_preemptions = 0
         self._worst_key_bound: Key | None = None
         """Key of the worst running request when last computed. Running keys never
@@ -55,32 +60,40 @@ class Scheduler:
         self.waiting.push(request)
 
     @property
+    def running(self) -> list[Request]:
+        return self.decoding + self.prefilling
+
+    @property
+    def num_running(self) -> int:
+        return len(self.decoding) + len(self.prefilling)
+
+    @property
     def has_work(self) -> bool:
-        return bool(self.running) or len(self.waiting) > 0
+        return bool(self.decoding) or bool(self.prefilling) or len(self.waiting) > 0
 
     # -- one step -----------------------------------------------------------------
 
     def schedule(self, now: float) -> StepPlan:
         plan = StepPlan()
         preempted_ids: set[int] = set()
-        decodes = [r for r in self.running if r.is_decoding]
         if self.policy.displaces_running and len(self.waiting):
-            self._displace_for_waiting(now, plan, preempted_ids, decodes)
-            decodes = [r for r in decodes if r.status is RequestStatus.RUNNING]
-        decodes = self._make_room_for_decodes(decodes, plan, preempted_ids)
-        first, later = self.policy.split_decodes(decodes, now, self.kv.num_used_blocks / self.kv.num_blocks)
-        reserved = self._blocks_for_next_decode(later) if later else 0
-        budget = self._schedule_decodes(first, plan, self.limits.max_num_batched_tokens)
+            self._displace_for_waiting(now, plan, preempted_ids)
+        self._make_room_for_decodes(plan, preempted_ids)
+        first, later = self.policy.split_decodes(self.decoding, now,
+                                                 self.kv.num_used_blocks / self.kv.num_blocks)
+        reserved = self.kv.num_blocks_for_next_tokens(later) if later else 0
+        self._schedule_decodes(first, plan)
+        budget = self.limits.max_num_batched_tokens - len(first)
         budget = self._continue_prefills(plan, budget, reserved)
         budget, blocked_by = self._admit_waiting(now, plan, budget, preempted_ids, reserved)
-        self._schedule_decodes(later, plan, budget)
-        while plan.is_empty and self.running:
+        self._schedule_decodes(later[:budget], plan)
+        while plan.is_empty and self.num_running:
             # Only partial prefills remain and the cache is too full for any: make room.
             self._preempt(self._worst_running(), plan, preempted_ids)
             self._continue_prefills(plan, self.limits.max_num_batched_tokens, 0)
         plan.is_steady = (not plan.prefills and not plan.preempted and not plan.swapped_in
-                          and len(plan.decodes) == len(self.running) and bool(plan.decodes)
-                          and self._admission_stays_blocked(blocked_by))
+                          and not self.prefilling and len(plan.decodes) == len(self.decoding)
+                          and bool(plan.decodes) and self._admission_stays_blocked(blocked_by))
         return plan
 
     def update(self, plan: StepPlan, now: float, step_time_s: float, num_iterations: int = 1) -> list[Request]:
@@ -88,12 +101,12 @@ class Scheduler:
 
         Returns the requests that finished.
         """
-        if num_iterations > 1 and not plan.is_steady:
-            raise ValueError("only a steady plan may be repeated")
+        if num_iterations > 1:
+            if not plan.is_steady:
+                raise ValueError("only a steady plan may be repeated")
+            self.kv.allocate_tokens(plan.decodes, num_iterations)
         finished: list[Request] = []
         for request in plan.decodes:
-            if num_iterations > 1:
-                self.kv.allocate(request, num_iterations)
             request.num_computed_tokens += num_iterations
             request.num_output_tokens += num_iterations
             if request.num_output_tokens >= request.output_tokens:
@@ -105,6 +118,8 @@ class Scheduler:
                 request.num_output_tokens += 1
                 if request.first_token_time_s is None:
                     request.first_token_time_s = now
+                self.prefilling.remove(request)
+                self.decoding.append(request)
                 if request.num_output_tokens >= request.output_tokens:
                     finished.append(request)
         if finished:
@@ -112,7 +127,7 @@ class Scheduler:
                 request.status = RequestStatus.FINISHED
                 request.finish_time_s = now
                 self.kv.free(request)
-            self.running = [r for r in self.running if r.status is RequestStatus.RUNNING]
+            self.decoding = [r for r in self.decoding if r.status is RequestStatus.RUNNING]
             self._worst_key_bound = None
         self.policy.on_step_end(plan.decodes, now, step_time_s / num_iterations)
         return finished
@@ -126,50 +141,39 @@ class Scheduler:
 
     # -- stages ---------------------------------------------------------------------
 
-    def _displace_for_waiting(self, now: float, plan: StepPlan, preempted_ids: set[int],
-                              decodes: list[Request]) -> None:
-        reserved = self._blocks_for_next_decode(decodes)
+    def _displace_for_waiting(self, now: float, plan: StepPlan, preempted_ids: set[int]) -> None:
+        reserved = self._blocks_reserved_for_decodes()
         while True:
             candidate = self.waiting.peek(now)
             if candidate is None or candidate.request_id in preempted_ids:
                 return
             if self._fits(candidate, self.limits.max_num_batched_tokens, reserved):
                 return
-            if not self._ranks_before_worst_running(candidate):
+            victim = self._worst_running_if_after(candidate)
+            if victim is None:
                 return
-            victim = self._worst_running()
-            if victim.is_decoding and self._needs_block_for_next_token(victim):
-                reserved -= 1
             self._preempt(victim, plan, preempted_ids)
+            reserved = self._blocks_reserved_for_decodes()
 
-    def _make_room_for_decodes(self, decodes: list[Request], plan: StepPlan,
-                               preempted_ids: set[int]) -> list[Request]:
-        needed = self._blocks_for_next_decode(decodes)
-        if needed <= self.kv.num_free_blocks:
-            return decodes
-        while needed > self.kv.num_free_blocks:
-            victim = self._worst_running()
-            if victim.is_decoding and self._needs_block_for_next_token(victim):
-                needed -= 1
-            self._preempt(victim, plan, preempted_ids)
-        return [r for r in decodes if r.status is RequestStatus.RUNNING]
+    def _make_room_for_decodes(self, plan: StepPlan, preempted_ids: set[int]) -> None:
+        while self._blocks_reserved_for_decodes() > self.kv.num_free_blocks:
+            self._preempt(self._worst_running(), plan, preempted_ids)
 
-    def _schedule_decodes(self, decodes: list[Request], plan: StepPlan, budget: int) -> int:
-        if len(decodes) > budget:
-            decodes = decodes[:budget]
-        context = 0
-        for request in decodes:
-            self.kv.allocate(request, 1)
-            context += request.num_computed_tokens + 1
-        plan.decodes.extend(decodes)
-        plan.decode_context_tokens += context
-        return budget - len(decodes)
+    def _blocks_reserved_for_decodes(self) -> int:
+        """Blocks the decodes' next tokens may need; exact only when it matters (cache nearly full)."""
+        if len(self.decoding) <= self.kv.num_free_blocks:
+            return 0  # each decode needs at most one block: all fit, nothing to reserve against
+        return self.kv.num_blocks_for_next_tokens(self.decoding)
+
+    def _schedule_decodes(self, decodes: list[Request], plan: StepPlan) -> None:
+        if decodes:
+            plan.decode_context_tokens += self.kv.allocate_next_tokens(decodes)
+            plan.decodes.extend(decodes)
 
     def _continue_prefills(self, plan: StepPlan, budget: int, reserved_blocks: int) -> int:
         scheduled = {chunk.request.request_id for chunk in plan.prefills}
-        partial = [r for r in self.running
-                   if not r.is_decoding and r.request_id not in scheduled]
-        partial.sort(key=self.policy.key)
+        partial = sorted((r for r in self.prefilling if r.request_id not in scheduled),
+                         key=self.policy.key)
         for request in partial:
             if budget <= 0:
                 break
@@ -191,7 +195,7 @@ class Scheduler:
                 return budget, "empty"
             if candidate.request_id in preempted_ids:
                 return budget, "preempted"
-            if len(self.running) >= self.limits.max_num_seqs:
+            if self.num_running >= self.limits.max_num_seqs:
                 return budget, "seqs"
             if budget <= 0:
                 return budget, "budget"
@@ -201,18 +205,18 @@ class Scheduler:
             candidate.status = RequestStatus.RUNNING
             if candidate.first_scheduled_time_s is None:
                 candidate.first_scheduled_time_s = now
-            self.running.append(candidate)
             self._worst_key_bound = None
             if candidate.swapped_out:
                 candidate.swapped_out = False
+                self.kv.allocate(candidate, 0)  # blocks for the KV coming back from host memory
                 plan.swapped_in.append(candidate)
                 plan.num_swapped_in_tokens += candidate.num_computed_tokens
             if candidate.is_decoding:
-                self.kv.allocate(candidate, 1)
-                plan.decodes.append(candidate)
-                plan.decode_context_tokens += candidate.num_computed_tokens + 1
+                self.decoding.append(candidate)
+                self._schedule_decodes([candidate], plan)
                 budget -= 1
             else:
+                self.prefilling.append(candidate)
                 num_tokens = min(candidate.num_uncomputed_tokens, budget)
                 self._add_prefill(candidate, num_tokens, plan)
                 budget -= num_tokens
@@ -225,34 +229,31 @@ class Scheduler:
 
     def _fits(self, request: Request, budget: int, reserved_blocks: int) -> bool:
         """Would ``request`` get a seat and the KV for its next chunk (after the reserve)?"""
-        if len(self.running) >= self.limits.max_num_seqs:
+        if self.num_running >= self.limits.max_num_seqs:
             return False
         num_tokens = min(request.num_uncomputed_tokens, budget)
         needed = self.kv.num_blocks_needed(request, num_tokens)
         return needed + reserved_blocks <= self.kv.num_free_blocks
 
-    def _needs_block_for_next_token(self, request: Request) -> bool:
-        return request.num_computed_tokens + 1 > request.num_kv_blocks * self.kv.block_size
-
-    def _blocks_for_next_decode(self, decodes: list[Request]) -> int:
-        capacity = self.kv.block_size
-        return sum(1 for r in decodes if r.num_computed_tokens + 1 > r.num_kv_blocks * capacity)
-
-    def _ranks_before_worst_running(self, candidate: Request) -> bool:
-        if not self.running:
-            return False
+    def _worst_running_if_after(self, candidate: Request) -> Request | None:
+        """The worst running request if ``candidate`` ranks before it, else None."""
+        if not self.num_running:
+            return None
         key = self.policy.key(candidate)
         if self._worst_key_bound is not None and not key < self._worst_key_bound:
-            return False  # the true worst key is <= the bound, so candidate cannot beat it
-        return key < self.policy.key(self._worst_running())
+            return None  # the true worst key is <= the bound, so candidate cannot beat it
+        worst = self._worst_running()
+        if key < self._worst_key_bound and self.policy.may_displace(candidate, worst):
+            return worst
+        return None
 
     def _worst_running(self) -> Request:
-        worst = max(self.running, key=self.policy.key)
+        worst = max(itertools.chain(self.decoding, self.prefilling), key=self.policy.key)
         self._worst_key_bound = self.policy.key(worst)
         return worst
 
     def _preempt(self, victim: Request, plan: StepPlan, preempted_ids: set[int]) -> None:
-        self.running.remove(victim)
+        (self.decoding if victim in self.decoding else self.prefilling).remove(victim)
         self._worst_key_bound = None
         if self._should_swap(victim):
             victim.swapped_out = True
