@@ -20,10 +20,14 @@ $(VENV)/.installed: requirements.txt
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
+# The reference experiment (seed burst, gap 0.01 s, up to 50 requests an epoch) with
+# every policy at the same batch size (16) and KV budget, on the A100_7B setting.
 demo: venv migrate
 	mkdir -p out
-	$(PY) manage.py simulate --setting A100_7B --workload poisson --rate 8 \
-		--num-requests 2000 --html out/demo_report.html --json out/demo_report.json
+	$(PY) manage.py simulate --setting A100_7B --max-num-seqs 16 \
+		--user_request_gap 0.01 --max_concurrent_user_requests 50 \
+		--html out/demo_report.html --json out/demo_report.json
+	@echo "Report: out/demo_report.html (open it in a browser, works offline)"
 
 test: venv
 	$(PY) -m pytest

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scheduling import metrics, report, workloads
@@ -31,6 +31,34 @@ class UsageError(Exception):
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # argparse prints usage + error; we print one line
         raise UsageError(message)
+
+
+def _checked(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """Wrap a parser so argparse shows its message (it hides a ValueError's text)."""
+    def wrapped(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    wrapped.__name__ = parse.__name__
+    return wrapped
+
+
+def _number(minimum: float, inclusive: bool) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not (value >= minimum if inclusive else value > minimum):  # NaN fails too
+            relation = ">=" if inclusive else ">"
+            raise argparse.ArgumentTypeError(f"must be {relation} {minimum:g}, got {text!r}")
+        return value
+    return parse
+
+
+positive = _number(0.0, inclusive=False)
+non_negative = _number(0.0, inclusive=True)
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
@@ -55,7 +83,7 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     sched.add_argument("--max-num-seqs", type=int, default=BatchLimits.max_num_seqs)
     sched.add_argument("--max-num-batched-tokens", type=int,
                        default=BatchLimits.max_num_batched_tokens)
-    sched.add_argument("--max-wait-s", type=float, default=DEFAULT_MAX_WAIT_S,
+    sched.add_argument("--max-wait-s", type=positive, default=DEFAULT_MAX_WAIT_S,
                        help="semantic-aging: wait after which a request goes ahead of classes 1-4")
 
     load = parser.add_argument_group("workload")
@@ -64,28 +92,28 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                       "output_tokens,priority[,predicted_priority,predicted_output_tokens]")
     load.add_argument("--seed", type=int, default=0)
     load.add_argument("--user_request_gap", "--user-request-gap", dest="user_request_gap",
-                      type=float, default=0.01, help="seed-burst: seconds between epochs")
+                      type=non_negative, default=0.01, help="seed-burst: seconds between epochs")
     load.add_argument("--max_concurrent_user_requests", "--max-concurrent-user-requests",
                       dest="max_concurrent_user_requests", type=int, default=5,
                       help="seed-burst: each epoch brings Uniform{0..N} requests")
     load.add_argument("--num-epochs", type=int, default=20, help="seed-burst: number of epochs")
-    load.add_argument("--rate", type=float, help="poisson: requests per second")
-    load.add_argument("--duration", type=float, help="poisson: seconds of arrivals")
+    load.add_argument("--rate", type=positive, help="poisson: requests per second")
+    load.add_argument("--duration", type=positive, help="poisson: seconds of arrivals")
     load.add_argument("--num-requests", type=int, help="poisson: number of requests")
-    load.add_argument("--priority-mix", type=workloads.parse_priority_mix,
+    load.add_argument("--priority-mix", type=_checked(workloads.parse_priority_mix),
                       help="five weights for priorities 0..4, e.g. 0.1,0.2,0.3,0.2,0.2")
-    load.add_argument("--prompt-tokens", type=workloads.parse_length_dist,
+    load.add_argument("--prompt-tokens", type=_checked(workloads.parse_length_dist),
                       default=workloads.REFERENCE_PROMPT_TOKENS, help=workloads.LENGTH_DIST_FORMS)
-    load.add_argument("--output-tokens", type=workloads.parse_length_dist,
+    load.add_argument("--output-tokens", type=_checked(workloads.parse_length_dist),
                       default=workloads.REFERENCE_OUTPUT_TOKENS, help=workloads.LENGTH_DIST_FORMS)
 
     pred = parser.add_argument_group("predictors")
-    pred.add_argument("--predictor-latency-s", type=float, default=0.0)
-    pred.add_argument("--priority-error-rate", type=float, default=0.0)
-    pred.add_argument("--length-error-rate", type=float, default=0.0)
+    pred.add_argument("--predictor-latency-s", type=non_negative, default=0.0)
+    pred.add_argument("--priority-error-rate", type=non_negative, default=0.0)
+    pred.add_argument("--length-error-rate", type=non_negative, default=0.0)
 
     out = parser.add_argument_group("output")
-    out.add_argument("--slo", type=metrics.parse_slos, default=metrics.DEFAULT_SLOS,
+    out.add_argument("--slo", type=_checked(metrics.parse_slos), default=metrics.DEFAULT_SLOS,
                      help="per-priority SLOs, e.g. 0:1:0.05,4:30:0.2 (priority:ttft_s:tpot_s)")
     out.add_argument("--json", type=Path, help="write the results as JSON")
     out.add_argument("--html", type=Path, help="write a self-contained Plotly report")
@@ -164,6 +192,10 @@ def build_workload(args: argparse.Namespace) -> tuple[list[Request], dict]:
     rng = random.Random(f"workload:{args.seed}")
     lengths = {"priority_mix": args.priority_mix, "prompt_tokens": args.prompt_tokens,
                "output_tokens": args.output_tokens}
+    poisson_flags = [flag for flag, value in (("--rate", args.rate), ("--duration", args.duration),
+                                              ("--num-requests", args.num_requests)) if value is not None]
+    if poisson_flags and (args.trace or args.workload != "poisson"):
+        raise UsageError(f"{poisson_flags[0]} applies only to --workload poisson")
     if args.trace:
         requests = workloads.read_trace_csv(args.trace)
         workload = {"kind": "trace", "trace": str(args.trace)}

@@ -147,7 +147,12 @@ def setting_from_mapping(data: dict, source: str = "setting") -> HardwareSetting
 
 def _coerce(name: str, value, expected: str, source: str):
     if expected == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, str):  # YAML 1.1 reads 1e-8 (no dot) as a string
+            try:
+                value = float(value)
+            except ValueError:
+                pass
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             raise SettingError(f"{source}: {name} must be a number, got {value!r}")
         return float(value)
     if expected == "int":

@@ -45,8 +45,10 @@ class Policy:
         """
         return decodes, []
 
-    def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float) -> None:
-        """Told after each iteration; SLAI tracks token deadlines and iteration time."""
+    def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float,
+                    num_iterations: int) -> None:
+        """Told after each step of ``num_iterations`` iterations lasting ``step_time_s`` in all;
+        SLAI tracks token deadlines and the mean iteration time."""
 
 
 class FCFS(Policy):
@@ -154,7 +156,8 @@ class SLAI(Policy):
     kv_pressure: float = 0.9
     name = "slai"
     _last_token_time: dict[int, float] = field(default_factory=dict, repr=False)
-    _mean_step_s: float = field(default=0.0, repr=False)
+    _total_step_s: float = field(default=0.0, repr=False)
+    _num_iterations: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.tbt_targets_s) != NUM_PRIORITIES or min(self.tbt_targets_s) <= 0:
@@ -167,7 +170,8 @@ class SLAI(Policy):
     def split_decodes(self, decodes: list[Request], now: float,
                       kv_usage: float) -> tuple[list[Request], list[Request]]:
         offset = 2.0 if kv_usage >= self.kv_pressure else 1.0
-        slack = offset * self._mean_step_s
+        mean_step_s = self._total_step_s / self._num_iterations if self._num_iterations else 0.0
+        slack = offset * mean_step_s
         urgent: list[Request] = []
         deferrable: list[tuple[float, Request]] = []
         for request in decodes:
@@ -180,10 +184,12 @@ class SLAI(Policy):
         deferrable.sort(key=lambda item: (item[0], item[1].request_id))
         return urgent, [request for _, request in deferrable]
 
-    def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float) -> None:
-        # Exponential moving average: recent iterations predict the next one best.
-        self._mean_step_s = step_time_s if self._mean_step_s == 0 else \
-            0.9 * self._mean_step_s + 0.1 * step_time_s
+    def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float,
+                    num_iterations: int) -> None:
+        # A plain running mean: the same whether iterations are reported one by one or in
+        # runs, so the simulator's fast-forward cannot change SLAI's decisions.
+        self._total_step_s += step_time_s
+        self._num_iterations += num_iterations
         for request in decodes:
             if request.is_finished:
                 self._last_token_time.pop(request.request_id, None)

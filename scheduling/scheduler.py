@@ -129,7 +129,7 @@ class Scheduler:
                 self.kv.free(request)
             self.decoding = [r for r in self.decoding if r.status is RequestStatus.RUNNING]
             self._worst_key_bound = None
-        self.policy.on_step_end(plan.decodes, now, step_time_s / num_iterations)
+        self.policy.on_step_end(plan.decodes, now, step_time_s, num_iterations)
         return finished
 
     def max_steady_iterations(self, plan: StepPlan) -> int:
@@ -142,7 +142,9 @@ class Scheduler:
     # -- stages ---------------------------------------------------------------------
 
     def _displace_for_waiting(self, now: float, plan: StepPlan, preempted_ids: set[int]) -> None:
-        reserved = self._blocks_reserved_for_decodes()
+        # Exact count: the decodes take their blocks before admission, and a candidate judged
+        # to fit without them would then be blocked while the plan is declared steady.
+        reserved = self.kv.num_blocks_for_next_tokens(self.decoding)
         while True:
             candidate = self.waiting.peek(now)
             if candidate is None or candidate.request_id in preempted_ids:
@@ -153,7 +155,7 @@ class Scheduler:
             if victim is None:
                 return
             self._preempt(victim, plan, preempted_ids)
-            reserved = self._blocks_reserved_for_decodes()
+            reserved = self.kv.num_blocks_for_next_tokens(self.decoding)
 
     def _make_room_for_decodes(self, plan: StepPlan, preempted_ids: set[int]) -> None:
         while self._blocks_reserved_for_decodes() > self.kv.num_free_blocks:

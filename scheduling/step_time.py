@@ -2,13 +2,15 @@
 
     step = c2                                   one read of the weights per iteration
          + c1 * sum(context of each decode)     attention reads every decode's KV
-         + sum over prefill chunks of a*p*(s + p) + b*p
-                                                p new tokens attending to s cached + p new
+         + sum over prefill chunks of a*p*(2s + p) + b*p
+                                                p new tokens after s cached ones
          + kv_reload * swapped-in tokens        KV brought back from host memory
 
 At batch size 1 a decode costs c1*c + c2, the reference's per-token formula, and an
 unchunked prompt (s = 0) costs a*p^2 + b*p plus the one weight read c2 that the
-reference left out of its prefill fit. Unlike the reference, batching is not free:
+reference left out of its prefill fit. The chunk term telescopes: chunks of a prompt
+sum to a*P^2 + b*P whatever the split, so chunking changes when work is done, not how
+much (attention of the new tokens to the cached ones is the 2s term). Unlike the reference, batching is not free:
 every decode in the batch adds its context, every prefill chunk adds its compute.
 """
 
@@ -36,7 +38,7 @@ class StepTimeModel:
     def prefill_s(self, num_new_tokens: int, num_cached_tokens: int = 0) -> float:
         """Compute of one prefill chunk, without the per-iteration weight read."""
         p = num_new_tokens
-        return self.prefill_a * p * (num_cached_tokens + p) + self.prefill_b * p
+        return self.prefill_a * p * (2 * num_cached_tokens + p) + self.prefill_b * p
 
     def swap_in_s(self, num_tokens: int) -> float:
         return self.kv_reload_s_per_token * num_tokens

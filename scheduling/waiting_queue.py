@@ -77,7 +77,7 @@ class AgingWaitingQueue(WaitingQueue):
 
     def __init__(self, key: Callable[[Request], Key], max_wait_s: float) -> None:
         super().__init__(key)
-        if max_wait_s <= 0:
+        if not max_wait_s > 0:  # also refuses NaN
             raise ValueError(f"max_wait_s must be > 0, got {max_wait_s}")
         self.max_wait_s = max_wait_s
         self._by_arrival: list[tuple[float, int, int, Request]] = []
