@@ -108,6 +108,23 @@ TARGET_PER_LEVEL = {"train": 350, "validation": 75, "test": 75}
 # fraction of (non-held-out-scenario) phrasing templates per level
 TEMPLATE_HOLDOUT = {"test": 0.13, "validation": 0.15}
 # whole scenarios that only ever appear in the test split
+# Scenarios where a stranger (bystander) or a coworker plausibly calls.  For
+# levels 2-4 bystander/coworker callers are only used for these; for levels
+# 0-1 they are used everywhere except NO_BYSTANDER.
+PUBLIC_OK = (
+    "L2_appendicitis", "L2_hip_fracture", "L2_moderate_asthma",
+    "L2_kidney_stone", "L2_wrist_fracture_deformed",
+    "L2_head_injury_vomit_once", "L2_vertigo", "L2_tendon_laceration",
+    "L2_dislocated_shoulder", "L2_rib_fracture", "L2_ankle_fracture",
+    "L3_simple_laceration", "L3_sprained_ankle", "L3_embedded_fb",
+    "L3_toe_finger_injury", "L3_wrist_sprain_fall", "L3_dog_bite",
+    "L3_eye_fb", "L3_nosebleed", "L3_knee_injury", "L3_minor_rtc_neck",
+    "L3_rusty_nail", "L3_fishbone", "L3_tooth_knocked_out", "L3_scalp_cut",
+    "L3_hives_no_airway", "L3_elder_minor_fall",
+    "L4_insect_bite", "L4_graze", "L4_bruise", "L4_minor_burn", "L4_splinter",
+)
+NO_BYSTANDER = ("L1_sepsis", "L1_dka", "L1_pulmonary_embolism",
+                "L1_meningitis", "L1_aaa", "L0_massive_gi_bleed")
 HELDOUT_SCENARIOS = (
     "L0_electrocution",
     "L1_ectopic",
@@ -574,7 +591,7 @@ S("L1_breathless_talking", 1, "adult elder",
 S("L1_overdose_conscious", 1, "teen adult",
   slots={"pills": ["{paracetamol}", "sleeping tablets", "antidepressants",
                    "ibuprofen", "painkillers"],
-         "n": ["twenty", "thirty", "about sixteen", "forty"],
+         "n": ["twenty", "thirty", "sixteen", "forty"],
          "hours": ["two", "three", "four"]},
   third=[
       "{Who} has taken a load of {pills}. {He}'s awake and talking but {he} says {he} took about {n} of them.",
@@ -820,7 +837,7 @@ S("L1_svt_palpitations", 1, "teen adult elder",
 
 S("L1_open_fracture", 1, "child teen adult elder",
   slots={"limb2": ["lower leg", "forearm", "shin", "ankle"],
-         "vehicle": ["bike", "motorbike", "horse", "skateboard"]},
+         "vehicle": ["bike", "motorbike", "horse", "ladder"]},
   third=[
       "{Who} fell off {his} {vehicle} and there's bone sticking out of {his} {limb2}. The bleeding isn't too bad but {he}'s in agony.",
       "{Who}'s {limb2} is bent the wrong way and the bone has come through the skin.",
@@ -971,6 +988,7 @@ S("L2_kidney_stone", 2, "adult",
 
 S("L2_pyelonephritis", 2, "adult", sex="f",
   third=[
+      "{Who} has been shivering and shaking with a temperature of {fever}. {He}'s had burning when {he} wees and now {his} back hurts on the right.",
       "{Who} has had a water infection for a few days and now {he}'s got a fever of {fever} and pain in {his} back on one side.",
   ],
   first=[
@@ -1006,8 +1024,8 @@ S("L2_pneumonia", 2, "adult elder",
   ])
 
 S("L2_wrist_fracture_deformed", 2, "child teen adult elder",
-  slots={"toy": ["trampoline", "bike", "climbing frame", "skateboard",
-                 "monkey bars"]},
+  slots={"toy": ["trampoline", "bike", "step ladder", "garden wall",
+                 "kitchen stool"]},
   third=[
       "{Who} fell off the {toy} and {his} wrist is all bent out of shape. The skin isn't broken. {He}'s in a lot of pain.",
       "{Who} put {his} hand out when {he} fell and now {his} forearm has a funny bend in it. {He} can wiggle {his} fingers.",
@@ -1021,6 +1039,7 @@ S("L2_wrist_fracture_deformed", 2, "child teen adult elder",
 
 S("L2_head_injury_vomit_once", 2, "child teen adult",
   third=[
+      "{Who} fell off {his} bike and hit {his} head, no helmet. {He} didn't lose consciousness, but {he}'s been sick once and says {his} head hurts.",
       "{Who} banged {his} head {time} and was sick once afterwards. {He} didn't black out and {he}'s talking normally, {he}'s just got a headache and a big lump.",
       "{Who} hit {his} head on the {furniture}. No knockout, but {he}'s got a bad headache and has been sick once.",
   ],
@@ -1054,6 +1073,7 @@ S("L2_gallbladder", 2, "adult",
 
 S("L2_heavy_period", 2, "adult", sex="f",
   third=[
+      "{Who} has been flooding through pads with {his} period for a week. {He}'s pale and worn out but walking about. {He}'s not pregnant.",
       "{Who} has had really heavy bleeding with {his} period all day, passing big clots, and {he}'s tired and pale. {He}'s not pregnant.",
   ],
   first=[
@@ -1067,6 +1087,7 @@ S("L2_heavy_period", 2, "adult", sex="f",
 S("L2_hyperemesis", 2, "adult", sex="f",
   slots={"weeks": ["8", "9", "10", "11", "12"]},
   third=[
+      "{Who} is pregnant, about {weeks} weeks, and has been sick over twenty times today. {His} lips are dry and {he}'s hardly weeing.",
       "{Who} is {weeks} weeks pregnant and can't keep anything down. {He}'s been vomiting constantly and is really weak.",
   ],
   first=[
@@ -1091,6 +1112,7 @@ S("L2_vertigo", 2, "adult elder",
 
 S("L2_tendon_laceration", 2, "teen adult",
   third=[
+      "{Who} put {his} hand through a glass door. The cut on {his} wrist has stopped bleeding but {his} fingers feel numb and {he} can't move two of them properly.",
       "{Who} cut {his} hand on {glass} and it's deep. The bleeding's under control but {he} can't bend {his} finger.",
   ],
   first=[
@@ -1115,6 +1137,7 @@ S("L2_dislocated_shoulder", 2, "teen adult",
 
 S("L2_melaena", 2, "adult elder",
   third=[
+      "{Who} noticed {his} poo has been black for a couple of days. {He}'s on aspirin. {He} feels a bit washed out but {he}'s not dizzy.",
       "{Who} has been passing black, tarry poo for two days and is a bit tired. {He}'s not dizzy and hasn't fainted.",
   ],
   first=[
@@ -1136,6 +1159,7 @@ S("L2_uti_confusion_elderly", 2, "elder", callers="carehome relative elderly",
 
 S("L2_migraine_prolonged", 2, "adult",
   third=[
+      "{Who} has had a migraine since Saturday. {He}'s been sick so often {he} can't keep any tablets down. It's the same kind of headache {he} always gets, just much longer.",
       "{Who} gets migraines but this one's lasted two days. {He}'s vomiting and nothing's working. It came on gradually like {his} usual ones.",
   ],
   first=[
@@ -1149,6 +1173,7 @@ S("L2_migraine_prolonged", 2, "adult",
 S("L2_urinary_retention", 2, "adult elder", sex="m",
   slots={"hours": ["ten", "twelve", "fourteen", "eight"]},
   third=[
+      "{Who} keeps trying to go to the toilet but nothing comes out. {He}'s been like it since {since}, {he}'s doubled over and {his} lower tummy is hard.",
       "{Who} hasn't been able to pass water since {since}. {His} belly is swollen and really painful.",
   ],
   first=[
@@ -1161,6 +1186,7 @@ S("L2_urinary_retention", 2, "adult elder", sex="m",
 
 S("L2_bowel_obstruction", 2, "adult elder",
   third=[
+      "{Who}'s tummy is bloated and hard, {he} hasn't passed wind since yesterday and now {he}'s bringing up dark green sick.",
       "{Who} hasn't opened {his} bowels for five days, {his} stomach is swollen like a drum and {he}'s started vomiting.",
   ],
   first=[
@@ -1172,6 +1198,7 @@ S("L2_bowel_obstruction", 2, "adult elder",
 
 S("L2_hyperglycaemia_alert", 2, "teen adult",
   third=[
+      "{Who} is diabetic and {his} meter has been reading {highsugar} since yesterday. {He}'s really tired and drinking loads, but {he}'s not vomiting and {he}'s talking normally.",
       "{Who}'s blood sugar is {highsugar} and {he}'s really thirsty and weeing a lot. {He}'s alert and not being sick.",
   ],
   first=[
@@ -1183,6 +1210,7 @@ S("L2_hyperglycaemia_alert", 2, "teen adult",
 
 S("L2_rib_fracture", 2, "adult elder",
   third=[
+      "{Who} slipped on the steps and landed on {his} side. {His} ribs are really sore when {he} coughs, but {he}'s not short of breath and {his} colour is fine.",
       "{Who} fell against the {furniture} and {his} ribs really hurt when {he} breathes in. {He}'s breathing okay, it's just painful.",
   ],
   first=[
@@ -1195,6 +1223,7 @@ S("L2_rib_fracture", 2, "adult elder",
 S("L2_wound_infection_postop", 2, "adult elder",
   slots={"opsite": ["knee", "tummy", "hip", "hand"]},
   third=[
+      "{Who}'s scar from {his} {opsite} operation is hot, swollen and leaking. {He}'s had a fever of {fever} since {since}.",
       "{Who} had an operation on {his} {opsite} ten days ago and the wound is red and oozing pus, and {he}'s got a temperature.",
   ],
   first=[
@@ -1206,6 +1235,7 @@ S("L2_wound_infection_postop", 2, "adult elder",
 
 S("L2_ankle_fracture", 2, "teen adult elder",
   third=[
+      "{Who} fell off the kerb and {his} foot is pointing the wrong way a bit. The skin's not broken. {He} can't stand on it at all.",
       "{Who} went over on {his} ankle on the stairs and heard a crack. It's really swollen and bruised, {he} can't put any weight on it and it looks a bit misshapen.",
   ],
   first=[
@@ -1229,7 +1259,8 @@ S("L2_asthma_child_wheezy_fever", 2, "child",
 
 S("L3_simple_laceration", 3, "child teen adult elder",
   slots={"veg": ["onions", "carrots", "a pumpkin", "bread", "a bagel"],
-         "cm": ["two centimetres", "about an inch", "three centimetres"]},
+         "cm": ["two centimetres", "an inch", "three centimetres",
+                "an inch and a half"]},
   third=[
       "{Who} cut {his} finger chopping {veg}. It's about {cm} long and gaping a bit. I held a tea towel on it and it's stopped bleeding.",
       "{Who} fell over and split {his} chin open. It's stopped bleeding but it's gaping, I think it needs stitches.",
@@ -1243,7 +1274,7 @@ S("L3_simple_laceration", 3, "child teen adult elder",
       "{Who} cut {his} hand with a knife. There was blood but it stopped when I pressed it. It's a big cut.",
   ],
   terse=[
-      "Laceration {cm}, bleeding controlled, needs closing.",
+      "Cut about {cm} long, bleeding controlled, needs closing.",
   ])
 
 S("L3_sprained_ankle", 3, "child teen adult",
@@ -1276,6 +1307,7 @@ S("L3_earache", 3, "child teen adult",
 
 S("L3_uti_simple", 3, "adult elder", sex="f",
   third=[
+      "{Who} keeps running to the loo and says it stings. {He} hasn't had a fever and {his} back's fine. {He}'s not pregnant.",
       "{Who} gets a burning feeling when {he} pees and is going every half an hour. No fever, no back pain.",
   ],
   first=[
@@ -1288,6 +1320,7 @@ S("L3_uti_simple", 3, "adult elder", sex="f",
 
 S("L3_sore_throat", 3, "child teen adult",
   third=[
+      "{Who}'s throat is really sore and {his} glands are swollen. {He}'s drinking, just not eating much. No trouble breathing.",
       "{Who} has a really sore throat, white spots on {his} tonsils and a temperature of {lowfever}. {He} can swallow and breathe fine.",
   ],
   first=[
@@ -1378,6 +1411,7 @@ S("L3_nosebleed", 3, "child teen adult",
 
 S("L3_knee_injury", 3, "teen adult",
   third=[
+      "{Who} landed awkwardly at {sport} and {his} knee swelled up overnight. {He} can walk on it with a limp.",
       "{Who} twisted {his} knee playing {sport}. It's swollen and {he}'s limping, but {he} can walk.",
   ],
   first=[
@@ -1390,6 +1424,7 @@ S("L3_knee_injury", 3, "teen adult",
 
 S("L3_ring_stuck", 3, "adult elder",
   third=[
+      "{Who} jammed {his} finger in a drawer and now {his} ring won't come off. We've tried butter and soap. The tip of {his} finger is still a normal colour.",
       "{Who}'s wedding ring is stuck because {his} finger has swollen up around it. The finger is still pink.",
   ],
   first=[
@@ -1401,6 +1436,7 @@ S("L3_ring_stuck", 3, "adult elder",
 
 S("L3_abscess", 3, "teen adult",
   third=[
+      "{Who} has a swollen, painful lump on {his} leg with pus in it. {He}'s not feverish and the redness isn't spreading.",
       "{Who} has a big painful boil under {his} arm with a yellow head on it. No fever.",
   ],
   first=[
@@ -1423,6 +1459,7 @@ S("L3_child_fb_nose_ear", 3, "child", callers="parent relative non_native",
 
 S("L3_minor_rtc_neck", 3, "adult", callers="self relative bystander non_native",
   third=[
+      "{Who} got bumped from behind in a car park. {He}'s fine, walking and talking, just says {his} neck's a bit stiff.",
       "{Who} was in a slow bump at the lights, someone went into the back of {him}. {He}'s walking around, just a stiff, sore neck.",
   ],
   first=[
@@ -1435,6 +1472,7 @@ S("L3_minor_rtc_neck", 3, "adult", callers="self relative bystander non_native",
 
 S("L3_rusty_nail", 3, "child teen adult",
   third=[
+      "{Who} cut {his} hand on a rusty bit of fencing. It's only small and it's stopped bleeding. We don't know when {his} last tetanus jab was.",
       "{Who} stepped on a rusty nail in the garden. It's a small puncture and not bleeding much. {He} hasn't had a tetanus jab in years.",
   ],
   first=[
@@ -1446,6 +1484,7 @@ S("L3_rusty_nail", 3, "child teen adult",
 
 S("L3_fishbone", 3, "adult elder",
   third=[
+      "{Who} thinks a chicken bone has got stuck on the way down. {He}'s talking normally, breathing normally and can drink water.",
       "{Who} thinks {he}'s got a fish bone stuck in {his} throat. {He}'s breathing fine and can swallow {his} spit, it just scratches.",
   ],
   first=[
@@ -1457,6 +1496,7 @@ S("L3_fishbone", 3, "adult elder",
 
 S("L3_tooth_knocked_out", 3, "teen adult",
   third=[
+      "{Who} took an elbow to the mouth at {sport} and one of {his} front teeth has come out. {He} didn't get knocked out and {he}'s fine otherwise.",
       "{Who} got hit in the mouth by a cricket ball and knocked out a front tooth. We've put it in milk. {He}'s fine otherwise, no head injury.",
   ],
   first=[
@@ -1477,6 +1517,7 @@ S("L3_catheter_out", 3, "elder", callers="carehome relative elderly",
 
 S("L3_skin_tear", 3, "elder", callers="carehome relative elderly",
   third=[
+      "{Who} knocked {his} leg on the bed frame and the skin has peeled back, about an inch. It's stopped bleeding. {He}'s not in much pain.",
       "{Who} caught {his} arm on the wheelchair and has a skin tear, about the size of a stamp. We've got the bleeding stopped. {He}'s fine in {himself}.",
   ],
   first=[
@@ -1488,6 +1529,7 @@ S("L3_skin_tear", 3, "elder", callers="carehome relative elderly",
 
 S("L3_scalp_cut", 3, "child teen adult",
   third=[
+      "{Who} got hit by a swing at the park and has a small cut above {his} eyebrow. It's stopped bleeding, {he} didn't get knocked out and {he}'s chatting away.",
       "{Who} stood up into the cupboard door and has a cut on {his} head. It bled loads but it's stopped now. {He} didn't get knocked out and {he}'s acting normal.",
   ],
   first=[
@@ -1520,6 +1562,7 @@ S("L3_pulled_elbow", 3, "child", callers="parent relative non_native",
 
 S("L3_elder_minor_fall", 3, "elder",
   third=[
+      "{Who} slipped getting out of the chair and landed on {his} bottom. {He}'s got a bruise on {his} arm, but {he} got up and is walking about. {He} didn't hit {his} head.",
       "{Who} had a little fall {place} and got {himself} back up. {He}'s just got a sore, bruised elbow. No head injury, no blackout, and {he}'s not on blood thinners.",
   ],
   first=[
@@ -1531,6 +1574,7 @@ S("L3_elder_minor_fall", 3, "elder",
 
 S("L3_usual_migraine", 3, "adult",
   third=[
+      "{Who}'s migraine started this morning with the usual flashing lights. Tablets haven't helped this time. It's exactly like {his} normal ones, no weakness or anything.",
       "{Who} has one of {his} usual migraines. Normally the doctor gives {him} an injection and it settles. No vomiting, it came on slowly like always.",
   ],
   first=[
@@ -1559,7 +1603,7 @@ S("L4_prescription_refill", 4, "adult elder",
 
 S("L4_cold_symptoms", 4, "child teen adult",
   third=[
-      "{Who} has had a runny nose and a bit of a cough for three days. No fever, and {he}'s eating, drinking and running around.",
+      "{Who} has had a runny nose and a bit of a cough for three days. No fever, and {he}'s eating and drinking fine.",
       "{Who} has a blocked nose and is sneezing a lot. {He}'s a bit grumpy but {he}'s fine in {himself}.",
   ],
   first=[
@@ -1597,6 +1641,7 @@ S("L4_insect_bite", 4, "child teen adult elder",
 
 S("L4_medication_question", 4, "adult elder",
   third=[
+      "{Who} wants to know if {he} can take {his} hay fever tablet with {his} antibiotics. {He} feels completely fine.",
       "{Who} accidentally took {his} vitamins twice today. {He}'s completely fine, I just wanted to check that's okay.",
   ],
   first=[
@@ -1610,6 +1655,7 @@ S("L4_medication_question", 4, "adult elder",
 
 S("L4_splinter", 4, "child teen adult elder",
   third=[
+      "{Who} got a splinter from the climbing frame. It's small and near the surface, with no redness.",
       "{Who} has a small splinter in {his} finger from the garden fence. I can see the end of it. It's not red or swollen.",
   ],
   first=[
@@ -1625,6 +1671,7 @@ S("L4_splinter", 4, "child teen adult elder",
 
 S("L4_sunburn", 4, "child teen adult",
   third=[
+      "{Who} has red shoulders and a red nose from the sun. It's a bit sore but there are no blisters. {He}'s drinking plenty.",
       "{Who} got a bit sunburnt on {his} shoulders at the beach. It's pink and sore but there are no blisters and {he}'s drinking fine.",
   ],
   first=[
@@ -1636,6 +1683,7 @@ S("L4_sunburn", 4, "child teen adult",
 
 S("L4_minor_burn", 4, "child teen adult elder",
   third=[
+      "{Who} grabbed the hot pan handle. {His} palm is a bit red and stings, no blisters. We've had it under the cold tap.",
       "{Who} touched the oven tray. There's a small red mark on {his} finger with a tiny blister. We've run it under cold water.",
   ],
   first=[
@@ -1648,6 +1696,7 @@ S("L4_minor_burn", 4, "child teen adult elder",
 
 S("L4_toothache", 4, "teen adult elder",
   third=[
+      "{Who} has a wobbly filling and it's sensitive to cold. There's no swelling and no temperature.",
       "{Who} has had toothache for a couple of days. There's no swelling in {his} face and {he}'s eating on the other side.",
   ],
   first=[
@@ -1659,6 +1708,7 @@ S("L4_toothache", 4, "teen adult elder",
 
 S("L4_conjunctivitis", 4, "child teen adult",
   third=[
+      "{Who} has pink, watery eyes with a bit of gunk. {He}'s not in pain, {his} vision is fine and there's no fever.",
       "{Who}'s eyes are red and a bit sticky this morning, with crusty eyelashes. {He} can see fine and it doesn't hurt.",
   ],
   first=[
@@ -1695,6 +1745,7 @@ S("L4_graze", 4, "child teen adult",
 
 S("L4_stitches_question", 4, "child teen adult elder",
   third=[
+      "{Who}'s dressing from last week needs changing. The wound underneath looks clean and dry. Is that something we can do at home?",
       "{Who} had stitches in {his} knee ten days ago and wants to know where to get them taken out. The wound looks good.",
   ],
   first=[
@@ -1707,6 +1758,7 @@ S("L4_stitches_question", 4, "child teen adult elder",
 
 S("L4_sick_note", 4, "teen adult",
   third=[
+      "{Who} needs a letter to say {he} was off with a sickness bug. {He}'s fully recovered.",
       "{Who} needs a note for school, {he} was off with a cold. {He}'s totally better now.",
   ],
   first=[
@@ -1719,6 +1771,7 @@ S("L4_sick_note", 4, "teen adult",
 
 S("L4_constipation", 4, "child adult elder",
   third=[
+      "{Who} is straining a bit on the toilet and hasn't been for two days. {His} tummy's soft, {he}'s eating and not in pain.",
       "{Who} hasn't pooed for three days and is a bit uncomfortable. {He}'s eating, not vomiting, and {his} tummy is soft.",
   ],
   first=[
@@ -1730,6 +1783,7 @@ S("L4_constipation", 4, "child adult elder",
 
 S("L4_hiccups", 4, "child teen adult elder",
   third=[
+      "{Who} has had hiccups since lunch and is fed up with them. {He}'s otherwise fine, eating and drinking.",
       "{Who} has had the hiccups on and off for hours. {He}'s breathing fine and feels well, it's just annoying {him}.",
   ],
   first=[
@@ -1741,6 +1795,7 @@ S("L4_hiccups", 4, "child teen adult elder",
 
 S("L4_lingering_cough", 4, "child teen adult",
   third=[
+      "{Who} has a dry cough at night since {his} cold. No temperature, {he}'s breathing fine and {he}'s not wheezy.",
       "{Who} has had a tickly cough for two weeks after a cold. No fever, no breathlessness, and {he}'s sleeping okay.",
   ],
   first=[
@@ -1752,7 +1807,8 @@ S("L4_lingering_cough", 4, "child teen adult",
 
 S("L4_mild_diarrhoea", 4, "child teen adult",
   third=[
-      "{Who} has had a couple of runny poos today, no blood. {He}'s drinking well and still playing.",
+      "{Who} has had an upset tummy since yesterday, a bit of diarrhoea. No blood, no vomiting, and {he}'s drinking fine.",
+      "{Who} has had loose stools a couple of times today, no blood. {He}'s drinking well and still up and about.",
   ],
   first=[
       "I've had loose stools since yesterday, no blood, no vomiting. I'm drinking plenty and I feel okay.",
@@ -1764,7 +1820,7 @@ S("L4_mild_diarrhoea", 4, "child teen adult",
 S("L4_teething", 4, "infant", callers="parent relative non_native",
   third=[
       "{Who} is teething, dribbling loads and grumpy. {His} temperature is normal and {he}'s feeding fine.",
-      "{Who} has red cheeks and keeps chewing {his} fists. No fever, plenty of wet {nappy}s. I'm just a first-time parent.",
+      "{Who} has red cheeks and keeps chewing {his} fists. No fever, plenty of wet {nappies}. I'm just a first-time parent.",
   ],
   terse=[
       "Teething baby, no fever, feeding well.",
@@ -1772,6 +1828,7 @@ S("L4_teething", 4, "infant", callers="parent relative non_native",
 
 S("L4_nappy_rash", 4, "infant", callers="parent relative non_native",
   third=[
+      "{Who} has a sore red bottom from {his} {nappy}. {He}'s feeding and sleeping normally and there's no temperature.",
       "{Who} has a red {nappy} rash. {He}'s feeding fine, no temperature, and {he}'s happy in {himself}.",
   ],
   terse=[
@@ -1799,6 +1856,7 @@ S("L4_hay_fever", 4, "child teen adult",
 
 S("L4_earwax", 4, "adult elder",
   third=[
+      "{Who} can't hear very well out of one ear, {he} thinks it's wax. There's no pain or discharge.",
       "{Who} says {his} ear feels full and muffled, probably wax. No pain and no temperature.",
   ],
   first=[
@@ -1810,6 +1868,7 @@ S("L4_earwax", 4, "adult elder",
 
 S("L4_bruise", 4, "child teen adult elder",
   third=[
+      "{Who} has a big bruise on {his} thigh from walking into a table. {He}'s walking normally and it's not swollen.",
       "{Who} banged {his} shin on the coffee table. There's a bruise coming up. {He}'s walking fine.",
   ],
   first=[
@@ -1821,6 +1880,7 @@ S("L4_bruise", 4, "child teen adult elder",
 
 S("L4_back_ache", 4, "adult elder",
   third=[
+      "{Who} has a bit of a stiff back after a long drive. {He}'s walking about fine, no numbness, no problems going to the toilet.",
       "{Who} has a sore lower back from moving furniture. {He} can walk and there's no tingling in {his} legs.",
   ],
   first=[
@@ -1832,6 +1892,7 @@ S("L4_back_ache", 4, "adult elder",
 
 S("L4_tick_bite", 4, "child teen adult",
   third=[
+      "We found a tick behind {his} ear and got it out. {Who} is fine, no rash, no temperature.",
       "{Who} had a tick on {his} leg and we've taken it out with tweezers. There's no rash and {he}'s well. Do we need to do anything?",
   ],
   first=[
@@ -1885,7 +1946,7 @@ LOCALE_POOLS = {
     "uk": {
         "mum": ["mum"], "Mum": ["Mum"], "mummy": ["mummy"],
         "er": ["A&E"], "gp": ["GP"], "paracetamol": ["paracetamol"],
-        "chemist": ["chemist", "pharmacy"], "nappy": ["nappy"],
+        "chemist": ["chemist", "pharmacy"], "nappy": ["nappy"], "nappies": ["nappies"],
         "gran": ["nan's", "gran's", "grandma's"], "nan": ["nan", "nana", "gran"],
         "street": ["Station Road", "Church Lane", "Victoria Street",
                    "Mill Lane", "Park Avenue", "King Street", "Queens Road",
@@ -1905,7 +1966,7 @@ LOCALE_POOLS = {
     "us": {
         "mum": ["mom"], "Mum": ["Mom"], "mummy": ["mommy"],
         "er": ["the ER"], "gp": ["doctor"], "paracetamol": ["Tylenol"],
-        "chemist": ["pharmacy", "drugstore"], "nappy": ["diaper"],
+        "chemist": ["pharmacy", "drugstore"], "nappy": ["diaper"], "nappies": ["diapers"],
         "gran": ["grandma's", "grandpa's", "nana's"],
         "nan": ["grandma", "nana", "granny"],
         "street": ["Maple Avenue", "Oak Street", "5th Street",
@@ -2176,7 +2237,7 @@ PANIC_ANXIOUS = ["Sorry, I'm panicking a bit.", "Oh gosh, sorry, I'm shaking.",
                  "I'm really worried, sorry.", "Sorry, I'm all in a flap.",
                  "I don't know what to do.", "Sorry, sorry, I'm a bit upset."]
 PANIC_MID = ["Oh god.", "Please.", "I can't... I don't know.",
-             "Oh no, oh no.", "I don't know what to do!", "Please hurry."]
+             "Oh no, oh no.", "I don't know what to do!", "Stay with me!"]
 PANIC_CLOSE_HIGH = ["Please hurry!", "Please, just come!", "Hurry, please!",
                     "How long?? Please!", "Just send someone, please!",
                     "Please, I'm at {num} {street}, hurry!"]
@@ -2188,21 +2249,24 @@ PANIC_CLOSE_LOW_SELF = ["Do I need to come in? I'm panicking.",
                         "Please just tell me what to do.",
                         "Is this serious?"]
 
+HOME_ANY = [
+    "The telly's on, hang on, let me turn it down.",
+    "I've been meaning to ring the council about the streetlight outside, it's been out for weeks.",
+    "It's been a long day, the boiler man never turned up.",
+    "I was halfway through hanging the washing out.",
+    "We were watching the football, it was nil-nil.",
+    "My phone's on about two percent, so sorry if it cuts out.",
+]
 FILLERS = {
-    "home": [
+    "home_any": HOME_ANY,
+    "home": HOME_ANY + [
         "So we'd just sat down for tea, I'd made a shepherd's pie, nothing fancy.",
         "The dog's been going mad barking, sorry if you can hear him.",
         "We've only just moved in so there are boxes everywhere.",
         "I was on the phone to my sister about her wedding plans.",
-        "The telly's on, hang on, let me turn it down.",
         "We were supposed to be going to my cousin's this weekend.",
-        "I've been meaning to ring the council about the streetlight outside, it's been out for weeks.",
-        "It's been a long day, the boiler man never turned up.",
-        "I was halfway through hanging the washing out.",
         "The kids are upstairs watching something on the iPad.",
         "We've had builders in all week doing the kitchen.",
-        "My phone's on about two percent, so sorry if it cuts out.",
-        "We were watching the football, it was nil-nil.",
         "I'd just got in from the school run.",
     ],
     "public": [
@@ -2294,10 +2358,6 @@ ADDRESS_TERSE_BYSTANDER = ["Outside {shop}, {street}.", "{street}, near {shop}."
 # Rendering
 # ---------------------------------------------------------------------------
 
-LOWERABLE = {"my", "he", "she", "his", "her", "the", "there", "it", "we",
-             "a", "an", "this", "our", "someone", "something", "everything",
-             "they", "he's", "she's", "it's", "there's", "we've", "one",
-             "something's", "nothing", "no", "that", "some", "just"}
 
 SENT_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'0-9])")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -2316,13 +2376,28 @@ def cap(s):
     return s
 
 
+def _proper_words():
+    words = {"I", "I'm", "I've", "I'd", "I'll", "Mr", "Mrs", "Miss", "EpiPen",
+             "COPD", "CPR", "TV", "X-ray"}
+    for names in NAMES.values():
+        words.update(names)
+    words.update(SURNAMES)
+    for text in CARE_HOMES + sum((LOCALE_POOLS[lc]["street"] +
+                                  LOCALE_POOLS[lc]["shop"]
+                                  for lc in LOCALE_POOLS), []):
+        words.update(w for w in text.split() if w[:1].isupper())
+    return words
+
+
 def lower_first(s):
-    word = s.split(" ", 1)[0].lower().strip(",")
-    if word.endswith("'s"):
-        word = word[:-2]
-    if word in LOWERABLE:
-        return s[0].lower() + s[1:]
-    return s
+    """Lower-case the first word when it continues a sentence, unless it is a
+    name, "I", an abbreviation or otherwise has to stay capitalised."""
+    word = s.split(" ", 1)[0].rstrip(",.!?")
+    base = word[:-2] if word.endswith("'s") else word
+    if (not word or word in PROPER or base in PROPER or
+            (len(base) > 1 and base.isupper())):
+        return s
+    return s[0].lower() + s[1:]
 
 
 class Ctx(dict):
@@ -2358,6 +2433,8 @@ def decade(age):
             90: "nineties"}.get(d, "teens")
 
 
+PROPER = _proper_words()
+
 NN_RULES = [
     (re.compile(r"\bisn't\b"), ["is not", "not"]),
     (re.compile(r"\bdoesn't\b"), ["not", "no"]),
@@ -2366,6 +2443,9 @@ NN_RULES = [
     (re.compile(r"\bwon't\b"), ["not", "no"]),
     (re.compile(r"\b(wasn't|didn't|hasn't|haven't)\b"), ["not"]),
     (re.compile(r"\bcouldn't\b"), ["cannot"]),
+    (re.compile(r"\b([Hh]e|[Ss]he)'s (?=(?:had|got|been|gone|taken|done|"
+                r"come|made|cut|hurt|fallen|stopped|started|eaten|put|split|"
+                r"broken|thrown|brought|[a-z]+ed)\b)"), [r"\1 ", r"\1 have "]),
     (re.compile(r"\b([Hh]e|[Ss]he)'s\b"), [r"\1", r"\1 is"]),
     (re.compile(r"\b([Ii]t)'s\b"), ["is", r"\1 is"]),
     (re.compile(r"\b([Tt]here)'s\b"), [r"\1 is", "is"]),
@@ -2458,6 +2538,10 @@ def possible_callers(tpl):
         if caller in ("bystander", "coworker"):
             if tpl.home_only or "{name}" in tpl.text:
                 continue
+            if sc.level >= 2 and sc.id not in PUBLIC_OK:
+                continue
+            if caller == "bystander" and sc.id in NO_BYSTANDER:
+                continue
         if caller == "carehome" and tpl.home_only and False:
             continue
         out.append((caller, w, pts))
@@ -2529,6 +2613,8 @@ def build_context(rng, tpl, caller, ptype, sex, locale):
         "home": rng.choice(CARE_HOMES), "role": rng.choice(CARE_ROLES),
         "workplace": rng.choice(WORKPLACES),
     }
+    if caller == "elderly" and tpl.kind == "first":
+        fixed["cage"] = fixed["age"]
     role = nn_role or caller
     if caller == "carehome":
         title = {"m": "Mr", "f": rng.choice(["Mrs", "Miss", "Mrs"])}[sex]
@@ -2645,6 +2731,11 @@ EMPHASIS = [(re.compile(r"\bnot breathing\b"), "NOT breathing"),
             (re.compile(r"\bnot responding\b"), "NOT responding")]
 
 
+VITAL = re.compile(r"breath|wake|blood|bleed|moving|stop|respond|pulse|pain|"
+                   r"hurt|swell|blue|grey|purple|choking|fitting|shaking|"
+                   r"unconscious|collapsed|answer", re.I)
+
+
 def panic_core(rng, core):
     out = []
     for i, s in enumerate(core):
@@ -2652,16 +2743,19 @@ def panic_core(rng, core):
             if pat.search(s) and maybe(rng, 0.5):
                 s = pat.sub(rep, s, count=1)
         out.append(s)
-    # repeat a short leading clause of the first sentence
-    first = out[0]
-    clause = re.split(r",| and | but ", first.rstrip(".!?"), maxsplit=1)[0]
-    if 2 <= len(clause.split()) <= 6 and maybe(rng, 0.55):
-        rest = first[len(clause):].lstrip(",").strip()
-        rep = lower_first(clause) if clause.split()[0] != "I" else clause
-        if rest and rest[0].isalpha():
-            out[0] = "%s, %s, %s" % (clause, rep, rest)
-        else:
-            out[0] = "%s, %s!" % (clause, rep)
+    # repeat one short, preferably vital, clause ("he's not breathing,
+    # he's not breathing")
+    clauses = []
+    for i, s in enumerate(out):
+        for c in re.split(r",\s*|\s+and\s+|\s+but\s+|\.\.\.\s*", s):
+            c = c.strip().rstrip(".!?")
+            if 2 <= len(c.split()) <= 5:
+                clauses.append((i, c))
+    if clauses and maybe(rng, 0.55):
+        vital = [ic for ic in clauses if VITAL.search(ic[1])]
+        if vital or maybe(rng, 0.4):
+            i, c = rng.choice(vital or clauses)
+            out[i] = out[i].replace(c, "%s, %s" % (c, lower_first(c)), 1)
     # exclamation marks
     out = [s[:-1] + "!" if s.endswith(".") and maybe(rng, 0.35) else s
            for s in out]
@@ -2685,6 +2779,8 @@ def render(rng, tpl, caller, ptypes, locale):
     sc = tpl.scenario
     level = sc.level
     ptype = rng.choice(ptypes)
+    if caller in ("self", "non_native") and "adult" in ptypes and maybe(rng, 0.85):
+        ptype = "adult"  # teenagers calling about themselves are rarer
     sex = choose_sex(rng, sc, caller, ptype)
     ctx = build_context(rng, tpl, caller, ptype, sex, locale)
     self_call = tpl.kind == "first"
@@ -2720,6 +2816,8 @@ def render(rng, tpl, caller, ptypes, locale):
         # "I'm calling about my son. He has ..." rather than repeating
         core[0] = ctx["He"] + core[0][len(ctx["Who"]):]
     age = age_sentence(rng, caller, ptype, ctx, self_call, sc)
+    if opener and ctx["age"] in opener:
+        age = None
     p_age = {"calm": 0.4, "panicked": 0.15, "rambling": 0.5}[style]
     age = F(age) if age and maybe(rng, p_age) else None
 
@@ -2736,7 +2834,8 @@ def render(rng, tpl, caller, ptypes, locale):
                 if not any(k in joined and k in cand.lower() for k in keys):
                     extra = ("neg", cand)
             else:
-                extra = ("herring", F(rng.choice(HERRINGS)))
+                pool = [h for h in HERRINGS if caller != "elderly" or "Work" not in h]
+                extra = ("herring", F(rng.choice(pool)))
         elif level == 2 and maybe(rng, 0.12):
             extra = ("herring", F(rng.choice(HERRINGS)))
 
@@ -2770,6 +2869,8 @@ def render(rng, tpl, caller, ptypes, locale):
                                 "Please come quick!"])
         elif caller == "non_native":
             inter = rng.choice(["Please, please, help!", "Quick, please!",
+                                "Hello? Hello? Please!"] if level <= 2 else
+                               ["Sorry, I am very worried.", "Please, I am scared.",
                                 "Hello? Hello? Please!"])
         else:
             strong = level <= 1 or (level == 2 and maybe(rng, 0.5)) or \
@@ -2802,7 +2903,7 @@ def render(rng, tpl, caller, ptypes, locale):
         if opener:
             segs.append(("opener", opener))
         if caller == "elderly":
-            fpool = FILLERS["elderly"] + (FILLERS["home"] if not self_call else [])
+            fpool = FILLERS["elderly"] + FILLERS["home_any"]
         elif self_call:
             fpool = FILLERS["self"] + FILLERS["home"]
         else:
@@ -2826,7 +2927,7 @@ def render(rng, tpl, caller, ptypes, locale):
             first = "%s %s" % (tr, lower_first(first))
         segs.append(("core", first))
         rest = list(core[1:])
-        if rest and maybe(rng, 0.35):
+        if rest and not rest[-1].endswith("?") and maybe(rng, 0.35):
             # bury the last detail behind one more aside
             late = rest.pop()
             for s in rest:
@@ -2926,6 +3027,12 @@ def assign_splits(templates, rng):
 
 def generate(rng):
     templates = all_templates()
+    for t in templates:
+        assert possible_callers(t), "no caller fits " + t.tid
+    ids = [sc.id for sc in SCENARIOS]
+    assert len(ids) == len(set(ids))
+    for sid in HELDOUT_SCENARIOS + PUBLIC_OK + NO_BYSTANDER:
+        assert sid in ids, sid
     split_of = assign_splits(templates, rng)
     seen = set()
     rows = {s: [] for s in SPLITS}
@@ -3013,7 +3120,7 @@ def check(rows, split_of):
             texts[r["text"]] = split
             assert split_of[r["template"]] == split
             n = len(split_sentences(r["text"]))
-            assert 1 <= n <= 8, (n, r["text"])
+            assert 1 <= n <= 6, (n, r["text"])
     train_t = {r["template"] for r in rows["train"]}
     for split in ("validation", "test"):
         assert not train_t & {r["template"] for r in rows[split]}
