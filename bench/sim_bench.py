@@ -3,8 +3,7 @@
 Load is relative to the capacity measured here: FCFS throughput when every request
 is already waiting (saturation). Each measurement runs in a fresh process, so peak
 memory (max RSS) is that run's alone. The baseline, measured in the same run, is the
-same simulator stepping one iteration at a time (no steady-plan fast-forward), on
-fewer requests because it is slow.
+same simulator stepping one iteration at a time (no steady-plan fast-forward).
 
     python bench/sim_bench.py [--requests 100000] [--repeats 3]
 """
@@ -77,7 +76,7 @@ def measure(policy: str, num_requests: int, rate: float, baseline: bool, repeats
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100_000)
-    parser.add_argument("--baseline-requests", type=int, default=5_000)
+    parser.add_argument("--baseline-requests", type=int, help="default: --requests")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--policies", default="fcfs,semantic,semantic-aging,slai")
     parser.add_argument("--one")
@@ -88,6 +87,7 @@ def main() -> None:
         print(json.dumps(one_run(args.one, args.requests, args.rate, args.baseline)))
         return
 
+    baseline_requests = args.baseline_requests or args.requests
     capacity = capacity_req_s()
     rate = LOAD * capacity
     print(f"machine: {machine()}")
@@ -98,9 +98,9 @@ def main() -> None:
               f"{'peak MiB':>9s} {'iterations':>11s} {'events':>9s} {'mean lat s':>10s}")
     print(header)
     for policy in args.policies.split(","):
-        base = measure(policy, args.baseline_requests, rate, True, args.repeats)
+        base = measure(policy, baseline_requests, rate, True, args.repeats)
         fast = measure(policy, args.requests, rate, False, args.repeats)
-        for mode, row, count in (("iteration by iteration", base, args.baseline_requests),
+        for mode, row, count in (("iteration by iteration", base, baseline_requests),
                                  ("steady fast-forward", fast, args.requests)):
             print(f"{policy:16s} {mode:22s} {count:9d} {row['wall_s']:8.2f} {row['req_per_s']:9.0f} "
                   f"{row['peak_rss_mib']:9.0f} {row['iterations']:11.0f} {row['events']:9.0f} "

@@ -32,10 +32,15 @@ class Policy:
     def make_waiting_queue(self) -> WaitingQueue:
         return WaitingQueue(self.key)
 
-    def may_displace(self, candidate: Request, victim: Request) -> bool:
+    def may_displace(self, candidate: Request, victim: Request, for_memory: bool) -> bool:
         """Asked when ``candidate`` (waiting) ranks before ``victim`` (the worst running) and
-        cannot otherwise start. Default: rank decides."""
-        return True
+        cannot start: for lack of a seat in the batch, or of KV memory (``for_memory``).
+
+        Default: rank decides a seat; memory is waited for. Evicting for memory makes the
+        victim pay a swap or recompute that slows every iteration, while memory frees up
+        as requests finish (docs/FINDINGS.md: at 90% load it cost P0 latency, not saved it).
+        """
+        return not for_memory
 
     def split_decodes(self, decodes: list[Request], now: float,
                       kv_usage: float) -> tuple[list[Request], list[Request]]:
@@ -69,17 +74,18 @@ class ShortestJobFirst(Policy):
 
 
 class DisplacesOnlyForUrgency:
-    """Mixin: only a strictly more urgent class displaces a running request.
+    """Mixin: only a strictly more urgent class displaces a running request, and only a
+    life-threatening (class 0) one does so for memory rather than for a seat.
 
     Within a class, rank still decides who is admitted and who is evicted under memory
     pressure, but not who is thrown out to make room: otherwise a victim, queued again
     ahead of a same-class newcomer, displaces it in turn and the two swap places every
-    step, paying a KV swap or recompute each time (measured: about 2x the preemptions
-    and 3x the mean latency at 90% load).
+    step, paying a KV swap or recompute each time.
     """
 
-    def may_displace(self, candidate: Request, victim: Request) -> bool:
-        return self.key(candidate)[0] < self.key(victim)[0]
+    def may_displace(self, candidate: Request, victim: Request, for_memory: bool) -> bool:
+        more_urgent = self.key(candidate)[0] < self.key(victim)[0]
+        return more_urgent and (not for_memory or candidate.predicted_priority == 0)
 
 
 class PriorityJobFirst(DisplacesOnlyForUrgency, Policy):

@@ -4,7 +4,8 @@ Each step, for every policy alike, within ``max_num_seqs`` requests,
 ``max_num_batched_tokens`` tokens and the KV cache:
 
 0. displacement: while the best waiting request cannot be admitted and ranks
-   before the worst running one (policies that allow it), preempt the worst;
+   before the worst running one, preempt the worst if the policy allows it (for a
+   seat, or, more sparingly, for KV memory);
 1. decodes the policy wants first (all of them, except for SLAI);
 2. running requests part-way through their prefill continue, best first (chunked);
 3. waiting requests are admitted best first, until one does not fit (no skipping,
@@ -151,7 +152,8 @@ class Scheduler:
                 return
             if self._fits(candidate, self.limits.max_num_batched_tokens, reserved):
                 return
-            victim = self._worst_running_if_after(candidate)
+            for_memory = self.num_running < self.limits.max_num_seqs
+            victim = self._worst_running_if_after(candidate, for_memory)
             if victim is None:
                 return
             self._preempt(victim, plan, preempted_ids)
@@ -237,7 +239,7 @@ class Scheduler:
         needed = self.kv.num_blocks_needed(request, num_tokens)
         return needed + reserved_blocks <= self.kv.num_free_blocks
 
-    def _worst_running_if_after(self, candidate: Request) -> Request | None:
+    def _worst_running_if_after(self, candidate: Request, for_memory: bool) -> Request | None:
         """The worst running request if ``candidate`` ranks before it, else None."""
         if not self.num_running:
             return None
@@ -245,7 +247,7 @@ class Scheduler:
         if self._worst_key_bound is not None and not key < self._worst_key_bound:
             return None  # the true worst key is <= the bound, so candidate cannot beat it
         worst = self._worst_running()
-        if key < self._worst_key_bound and self.policy.may_displace(candidate, worst):
+        if key < self._worst_key_bound and self.policy.may_displace(candidate, worst, for_memory):
             return worst
         return None
 

@@ -322,3 +322,36 @@ def test_a_steady_plan_is_repeated_by_the_next_step():
         now += STEP_S
         scheduler.update(plan, now, STEP_S)
     assert urgent.is_finished  # sanity: the urgent request did get through
+
+
+def _memory_full_scheduler(policy_name: str) -> tuple[Scheduler, Request, float]:
+    """Two seats, 6 blocks of 16 tokens, filled by one running routine request (a free seat,
+    no free memory)."""
+    scheduler = make_scheduler(policy_name, max_num_seqs=2, num_blocks=6)
+    routine = make_request(0, arrival=0.0, priority=4, prompt=90, output=6)
+    scheduler.add_request(routine)
+    now = run_steps(scheduler, 2)
+    assert scheduler.kv.num_free_blocks == 0 and scheduler.num_running == 1
+    return scheduler, routine, now
+
+
+@pytest.mark.parametrize("policy_name", ["semantic", "pjf", "sjf"])
+def test_only_a_life_threatening_request_displaces_for_memory(policy_name):
+    # A seat is free; only KV memory is lacking. Class 1 waits for memory to free up;
+    # class 0 takes it (sjf, which has no classes, never evicts for memory).
+    scheduler, routine, now = _memory_full_scheduler(policy_name)
+    emergent = make_request(1, arrival=now, priority=1, prompt=30, predicted=5, output=5)
+    scheduler.add_request(emergent)
+    plan = scheduler.schedule(now)
+    assert plan.preempted == [] and plan.decodes == [routine]
+    scheduler.update(plan, now + STEP_S, STEP_S)
+
+    scheduler, routine, now = _memory_full_scheduler(policy_name)
+    immediate = make_request(2, arrival=now, priority=0, prompt=30, predicted=5, output=5)
+    scheduler.add_request(immediate)
+    plan = scheduler.schedule(now)
+    if policy_name == "sjf":
+        assert plan.preempted == []
+    else:
+        assert plan.preempted == [routine]
+        assert [c.request for c in plan.prefills] == [immediate]
