@@ -44,11 +44,15 @@ class Policy:
 
     def split_decodes(self, decodes: list[Request], now: float,
                       kv_usage: float) -> tuple[list[Request], list[Request]]:
-        """Split running decodes into (scheduled before any prefill, scheduled after new prefills).
+        """Split running decodes into (scheduled before any prefill, given the leftover budget
+        after new prefills, best first by ``deferred_decode_key``).
 
         Default: every decode goes first, as in vLLM.
         """
         return decodes, []
+
+    def deferred_decode_key(self, request: Request) -> Key:
+        return self.key(request)
 
     def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float,
                     num_iterations: int) -> None:
@@ -161,7 +165,6 @@ class SLAI(Policy):
     tbt_targets_s: tuple[float, ...] = DEFAULT_TBT_TARGETS_S
     kv_pressure: float = 0.9
     name = "slai"
-    _last_token_time: dict[int, float] = field(default_factory=dict, repr=False)
     _total_step_s: float = field(default=0.0, repr=False)
     _num_iterations: int = field(default=0, repr=False)
 
@@ -179,16 +182,20 @@ class SLAI(Policy):
         mean_step_s = self._total_step_s / self._num_iterations if self._num_iterations else 0.0
         slack = offset * mean_step_s
         urgent: list[Request] = []
-        deferrable: list[tuple[float, Request]] = []
+        deferrable: list[Request] = []
+        targets = self.tbt_targets_s
         for request in decodes:
-            deadline = self._last_token_time.get(request.request_id, now) \
-                + self.tbt_targets_s[request.predicted_priority]
-            if now >= deadline - slack:
+            last_token_s = request.last_token_time_s if request.last_token_time_s is not None else now
+            if now >= last_token_s + targets[request.predicted_priority] - slack:
                 urgent.append(request)
             else:
-                deferrable.append((deadline, request))
-        deferrable.sort(key=lambda item: (item[0], item[1].request_id))
-        return urgent, [request for _, request in deferrable]
+                deferrable.append(request)
+        return urgent, deferrable
+
+    def deferred_decode_key(self, request: Request) -> Key:
+        """Earliest token deadline first, when the leftover budget cannot take them all."""
+        return (request.last_token_time_s + self.tbt_targets_s[request.predicted_priority],
+                request.request_id)
 
     def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float,
                     num_iterations: int) -> None:
@@ -196,11 +203,6 @@ class SLAI(Policy):
         # runs, so the simulator's fast-forward cannot change SLAI's decisions.
         self._total_step_s += step_time_s
         self._num_iterations += num_iterations
-        for request in decodes:
-            if request.is_finished:
-                self._last_token_time.pop(request.request_id, None)
-            else:
-                self._last_token_time[request.request_id] = now
 
 
 POLICIES: dict[str, Callable[[], Policy]] = {

@@ -57,6 +57,7 @@ class Request:
     ranks just after class 0, so no class 1-4 request displaces it again."""
     first_scheduled_time_s: float | None = None
     first_token_time_s: float | None = None
+    last_token_time_s: float | None = None
     finish_time_s: float | None = None
     queue_version: int = 0
     """Bumped whenever the request leaves a waiting queue, so queue entries made

@@ -19,6 +19,7 @@ requests are preempted. A victim keeps its KV in host memory (swap) or loses it
 
 from __future__ import annotations
 
+import heapq
 import itertools
 
 from scheduling.kv_cache import KVCache
@@ -80,14 +81,19 @@ class Scheduler:
         if self.policy.displaces_running and len(self.waiting):
             self._displace_for_waiting(now, plan, preempted_ids)
         self._make_room_for_decodes(plan, preempted_ids)
-        first, later = self.policy.split_decodes(self.decoding, now,
-                                                 self.kv.num_used_blocks / self.kv.num_blocks)
+        if self.prefilling or len(self.waiting):
+            first, later = self.policy.split_decodes(self.decoding, now,
+                                                     self.kv.num_used_blocks / self.kv.num_blocks)
+        else:  # no prefill to make room for: every decode runs, whatever the policy
+            first, later = self.decoding, []
         reserved = self.kv.num_blocks_for_next_tokens(later) if later else 0
         self._schedule_decodes(first, plan)
         budget = self.limits.max_num_batched_tokens - len(first)
         budget = self._continue_prefills(plan, budget, reserved)
         budget, blocked_by = self._admit_waiting(now, plan, budget, preempted_ids, reserved)
-        self._schedule_decodes(later[:budget], plan)
+        if len(later) > budget:
+            later = heapq.nsmallest(budget, later, key=self.policy.deferred_decode_key)
+        self._schedule_decodes(later, plan)
         while plan.is_empty and self.num_running:
             # Only partial prefills remain and the cache is too full for any: make room.
             self._preempt(self._worst_running(), plan, preempted_ids)
@@ -110,6 +116,7 @@ class Scheduler:
         for request in plan.decodes:
             request.num_computed_tokens += num_iterations
             request.num_output_tokens += num_iterations
+            request.last_token_time_s = now
             if request.num_output_tokens >= request.output_tokens:
                 finished.append(request)
         for chunk in plan.prefills:
@@ -119,6 +126,7 @@ class Scheduler:
                 request.num_output_tokens += 1
                 if request.first_token_time_s is None:
                     request.first_token_time_s = now
+                request.last_token_time_s = now
                 self.prefilling.remove(request)
                 self.decoding.append(request)
                 if request.num_output_tokens >= request.output_tokens:
