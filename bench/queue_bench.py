@@ -110,7 +110,7 @@ def main() -> None:
     decision_s = decision_cost()
     reference_s = reference_style_decision_cost()
     print(f"machine: {machine()}")
-    print("command: python bench/queue_bench.py  (median of 7 runs)")
+    print("command: python bench/queue_bench.py  (median of 7 runs, CPU time)")
     print(f"{'measure':58s} {'value':>12s}")
     print(f"{'push, 100,000 waiting (semantic key)':58s} {push_s * 1e6:10.2f} us")
     print(f"{'pop-min, 100,000 waiting':58s} {pop_s * 1e6:10.2f} us")
