@@ -1,0 +1,1 @@
+"""Urgency triage of call transcripts: classifiers, the safety rule, evaluation."""
