@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH := torch==2.13.0
 
-.PHONY: venv migrate demo test lock
+.PHONY: venv migrate models demo test lock
 
 venv: $(VENV)/.installed
 
@@ -20,16 +20,20 @@ $(VENV)/.installed: requirements.txt
 migrate: venv
 	$(PY) manage.py migrate --noinput
 
+# Models live outside git (models/): converted and trained here, only when missing.
+models: venv
+	$(PY) manage.py prepare_models
+
 # The reference experiment (seed burst, gap 0.01 s, up to 50 requests an epoch) with
 # every policy at the same batch size (16) and KV budget, on the A100_7B setting.
-demo: venv migrate
+demo: venv migrate models
 	mkdir -p out
 	$(PY) manage.py simulate --setting A100_7B --max-num-seqs 16 \
 		--user_request_gap 0.01 --max_concurrent_user_requests 50 \
 		--html out/demo_report.html --json out/demo_report.json
 	@echo "Report: out/demo_report.html (open it in a browser, works offline)"
 
-test: venv
+test: venv models
 	$(PY) -m pytest
 
 # Re-pin requirements.txt: install requirements.in into a throwaway venv and

@@ -116,6 +116,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 
+# Urgency classifier: "encoder" (fine-tuned MiniLM, built by `manage.py train_triage`) or
+# "prompted" (a local causal LM scoring the five labels). Models live outside git.
+TRIAGE_CLASSIFIER = ENV.triage_classifier or "encoder"
+MODELS_DIR = Path(ENV.models_dir) if ENV.models_dir else BASE_DIR / "models"
+TRIAGE_ENCODER_DIR = MODELS_DIR / "triage" / "minilm"
+TRIAGE_LM_DIR = MODELS_DIR / "smollm2-135m-instruct"
+TRIAGE_CORPUS_DIR = BASE_DIR / "inference" / "data" / "triage_corpus"
+
 # Call text is patient data and must never be logged: log messages carry ids
 # (call id, request id, user id) and numbers only. SQL logging stays off because
 # query parameters would include the text.

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from inference.triage.registry import CLASSIFIER_KINDS
+
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
@@ -28,6 +30,8 @@ class Env:
     allowed_hosts: tuple[str, ...] | None
     database: dict[str, Any] | None
     redis_url: str | None
+    triage_classifier: str | None = None
+    models_dir: str | None = None
 
 
 def read_env(environ: Mapping[str, str]) -> Env:
@@ -43,7 +47,16 @@ def read_env(environ: Mapping[str, str]) -> Env:
         allowed_hosts=None if hosts is None else parse_list(hosts),
         database=None if database_url is None else parse_database_url(database_url),
         redis_url=None if redis_url is None else parse_redis_url(redis_url),
+        triage_classifier=parse_choice("TRIAGE_CLASSIFIER", values.get("TRIAGE_CLASSIFIER"),
+                                       CLASSIFIER_KINDS),
+        models_dir=values.get("TRIAGE_MODELS_DIR"),
     )
+
+
+def parse_choice(name: str, raw: str | None, choices: tuple[str, ...]) -> str | None:
+    if raw is not None and raw not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}.")
+    return raw
 
 
 def parse_bool(name: str, raw: str) -> bool:

@@ -1,0 +1,19 @@
+"""`manage.py prepare_models`: the set-up step that builds whatever model is missing (idempotent)."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Convert the shipped SmolLM2 GGUF and train the urgency classifier, each only if missing."
+
+    def handle(self, *args, **options) -> None:
+        from django.conf import settings
+
+        from inference.model_store import convert_smollm2
+
+        path = convert_smollm2(settings.TRIAGE_LM_DIR)
+        self.stdout.write(f"language model ready in {path}")
+        call_command("train_triage", "--if-missing", stdout=self.stdout)

@@ -1,0 +1,23 @@
+"""The process's urgency classifier and length predictor, loaded once and kept."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from django.conf import settings
+
+from inference.length_predictor import LengthPredictor, default_length_predictor
+from inference.triage.base import UrgencyClassifier
+from inference.triage.registry import load_classifier
+
+
+@lru_cache(maxsize=1)
+def get_classifier() -> UrgencyClassifier:
+    """Loading a model takes seconds; every task in this process shares one."""
+    return load_classifier(settings.TRIAGE_CLASSIFIER, encoder_dir=settings.TRIAGE_ENCODER_DIR,
+                           lm_dir=settings.TRIAGE_LM_DIR)
+
+
+@lru_cache(maxsize=1)
+def get_length_predictor() -> LengthPredictor:
+    return default_length_predictor()
