@@ -61,7 +61,7 @@ MAX_TRANSCRIPT_TOKENS = 100
 
 @dataclass(frozen=True)
 class LevelBaselinePredictor:
-    """``LEVEL_BASE_TOKENS[level] + min(0.5 * words, 100)``, reported as its 50-token bucket's midpoint."""
+    """``LEVEL_BASE_TOKENS[level] + min(0.5 * words, 100)``, reported as its bucket's midpoint."""
 
     base_tokens: Mapping[int, int] = field(default_factory=lambda: dict(LEVEL_BASE_TOKENS))
     tokens_per_word: float = TOKENS_PER_TRANSCRIPT_WORD

@@ -1,4 +1,4 @@
-"""Fine-tuning the encoder classifier on labelled calls, choosing its epoch and safety rule on validation.
+"""Fine-tuning the encoder classifier; its best epoch and safety rule are chosen on validation.
 
 The CPU budget (a couple of minutes on 2 cores) shapes the recipe: the embedding
 layer and the bottom transformer layers (2 of MiniLM's 6 by default) stay frozen,
@@ -180,8 +180,9 @@ def train_encoder_classifier(
         model = UrgencyModel(encoder)
         start, trainable = _freeze_bottom(model, num_trainable_layers)
         model.eval()
-        train_states = _cache_layer_input(model, tokenizer, [r.text for r in train_rows], start, max_length)
-        val_states = _cache_layer_input(model, tokenizer, [r.text for r in validation_rows], start, max_length)
+        train_states, val_states = (
+            _cache_layer_input(model, tokenizer, [r.text for r in rows], start, max_length)
+            for rows in (train_rows, validation_rows))
         _log(f"cached layer-{start} states of {len(train_rows)} train and {len(validation_rows)} "
              f"validation calls in {time.perf_counter() - started:.1f} s")
         best = _fit(model, trainable, start, train_rows, train_states, validation_rows, val_states,
@@ -203,7 +204,8 @@ def train_encoder_classifier(
                         "validation": _rows_sha256(validation_rows)},
         "seed": seed, "epochs": epochs, "best_epoch": best["epoch"], "batch_size": batch_size,
         "lr": lr, "head_lr": head_lr, "num_trainable_layers": num_trainable_layers,
-        "label_smoothing": label_smoothing, "token_dropout": token_dropout, "train_time_s": round(train_time_s, 1),
+        "label_smoothing": label_smoothing, "token_dropout": token_dropout,
+        "train_time_s": round(train_time_s, 1),
         "validation": validation,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

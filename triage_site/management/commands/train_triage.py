@@ -46,6 +46,8 @@ class Command(BaseCommand):
         extra = {"epochs": options["epochs"]} if options["epochs"] else {}
         if options["base_encoder"]:
             extra["base_encoder_dir"] = options["base_encoder"]
-        metrics = train_encoder_classifier(train_rows, validation_rows, out, seed=options["seed"], **extra)
+        metrics = train_encoder_classifier(train_rows, validation_rows, out, seed=options["seed"],
+                                           corpus_files=[options["train"], options["validation"]],
+                                           **extra)
         self.stdout.write(f"saved to {out}")
         self.stdout.write(json.dumps(metrics, indent=2))
