@@ -5,43 +5,9 @@ Everything this script writes is SYNTHETIC: hand-written templates, slot
 fillers and caller/style transforms, expanded with a fixed random seed.  No
 real calls and no patient data were used.
 
-Level definitions used for the labels (ESI = Emergency Severity Index; the
-corpus numbers them 0..4, 0 being the most urgent).  Kept here as a dict so it
-can be moved into a shared ``levels.py`` later:
-
-LEVELS = {
-    0: {"esi": 1, "name": "immediate",
-        "definition": "Requires immediate life-saving intervention: cardiac "
-                      "arrest, not breathing / agonal breathing, "
-                      "unresponsive, complete airway obstruction, "
-                      "anaphylaxis with airway compromise, uncontrolled "
-                      "(arterial) bleeding, status epilepticus, major trauma "
-                      "with reduced consciousness, shock."},
-    1: {"esi": 2, "name": "emergent",
-        "definition": "High risk, should not wait: chest pain suggestive of "
-                      "heart attack, stroke signs, severe breathing "
-                      "difficulty while still talking, overdose while "
-                      "conscious, suicidal with a plan, heavy bleeding in "
-                      "pregnancy, head injury on anticoagulants, possible "
-                      "sepsis, fever in a young infant, dangerous ingestion "
-                      "in a child, new confusion or severe pain."},
-    2: {"esi": 3, "name": "urgent",
-        "definition": "Stable but needs several resources (labs, imaging, IV "
-                      "fluids/medication, specialist): abdominal pain, "
-                      "elderly fall with possible hip fracture, high fever "
-                      "with vomiting in an adult, moderate asthma, kidney "
-                      "stone, deformed closed fracture, pneumonia."},
-    3: {"esi": 4, "name": "less urgent",
-        "definition": "Needs one resource (x-ray, stitches, a single test or "
-                      "simple procedure): simple laceration, sprained ankle, "
-                      "earache, urinary symptoms without fever, foreign body, "
-                      "minor fall with a sore wrist."},
-    4: {"esi": 5, "name": "non-urgent",
-        "definition": "Needs no resources beyond advice, examination or a "
-                      "prescription: repeat prescription, cold symptoms, "
-                      "minor rash, questions, insect bite without reaction, "
-                      "small splinter or graze."},
-}
+Labels follow the five levels of ``inference/levels.py`` (ESI 1..5 numbered 0..4,
+0 most urgent); ``LEVELS`` below restates them so this script runs on the standard
+library alone.
 
 Usage:  python inference/data/triage_corpus/generate.py [--out DIR] [--quiet]
 
