@@ -7,6 +7,7 @@ Bad input ends with one line naming the problem and exit code 2, never a traceba
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import random
 import sys
 from collections.abc import Callable, Sequence
@@ -172,8 +173,7 @@ def load_setting(args: argparse.Namespace) -> HardwareSetting:
     setting = (load_setting_file(args.setting_file) if args.setting_file
                else load_builtin_setting(args.setting))
     if args.preemption_mode:
-        from dataclasses import replace
-        setting = replace(setting, preemption_mode=args.preemption_mode)
+        setting = dataclasses.replace(setting, preemption_mode=args.preemption_mode)
     return setting
 
 
