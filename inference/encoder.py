@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
+from transformers.utils import logging as hf_logging
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -46,9 +47,11 @@ def minilm_dir() -> Path:
 
 
 def _force_offline() -> None:
-    """Make transformers and huggingface_hub refuse network access (this runs without internet)."""
+    """Make transformers and huggingface_hub refuse network access (this runs without internet),
+    and keep their loading progress bars out of command output."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    hf_logging.disable_progress_bar()
 
 
 def load_tokenizer(model_dir: Path) -> PreTrainedTokenizerBase:
