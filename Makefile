@@ -33,8 +33,13 @@ demo: venv migrate models
 		--html out/demo_report.html --json out/demo_report.json
 	@echo "Report: out/demo_report.html (open it in a browser, works offline)"
 
+# The whole suite on the embedded defaults (SQLite), then the database-backed tests again on
+# the local PostgreSQL, the production database.
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
 test: venv models
 	$(PY) -m pytest
+	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest tests/site
 
 # Re-pin requirements.txt: install requirements.in into a throwaway venv and
 # freeze it (pip freeze leaves out pip and setuptools). The local version label
