@@ -11,11 +11,16 @@ from inference.triage.base import UrgencyClassifier
 from inference.triage.registry import load_classifier
 
 
+def load_configured_classifier(kind: str | None = None) -> UrgencyClassifier:
+    """The classifier of ``kind`` (default: TRIAGE_CLASSIFIER) with the configured model dirs."""
+    return load_classifier(kind or settings.TRIAGE_CLASSIFIER, encoder_dir=settings.TRIAGE_ENCODER_DIR,
+                           lm_dir=settings.TRIAGE_LM_DIR)
+
+
 @lru_cache(maxsize=1)
 def get_classifier() -> UrgencyClassifier:
     """Loading a model takes seconds; every task in this process shares one."""
-    return load_classifier(settings.TRIAGE_CLASSIFIER, encoder_dir=settings.TRIAGE_ENCODER_DIR,
-                           lm_dir=settings.TRIAGE_LM_DIR)
+    return load_configured_classifier()
 
 
 @lru_cache(maxsize=1)

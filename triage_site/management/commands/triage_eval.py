@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from inference.levels import LEVELS
 from inference.triage.evaluation import DatasetError, read_jsonl
-from inference.triage.registry import CLASSIFIER_KINDS, load_classifier
+from inference.triage.registry import CLASSIFIER_KINDS
+from triage_site.triage import load_configured_classifier
 
 
 class Command(BaseCommand):
@@ -27,8 +28,7 @@ class Command(BaseCommand):
 
         try:
             rows = read_jsonl(options["data"])
-            classifier = load_classifier(options["classifier"], encoder_dir=settings.TRIAGE_ENCODER_DIR,
-                                         lm_dir=settings.TRIAGE_LM_DIR)
+            classifier = load_configured_classifier(options["classifier"])
         except (DatasetError, OSError) as exc:  # FileNotFoundError: model not built
             raise CommandError(str(exc), returncode=2) from None
         if options["json"] is not None and not options["json"].parent.is_dir():
