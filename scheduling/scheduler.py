@@ -25,7 +25,7 @@ import itertools
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits, PrefillChunk, StepPlan
 from scheduling.policies import Policy
-from scheduling.request import Request, RequestStatus
+from scheduling.request import Request, RequestStatus, check_priority
 from scheduling.step_time import StepTimeModel
 from scheduling.waiting_queue import AgingWaitingQueue, Key
 
@@ -60,6 +60,21 @@ class Scheduler:
                 f"request {request.request_id} needs {max_tokens} tokens of KV cache, "
                 f"more than the {self.kv.num_blocks * self.kv.block_size} the setting holds")
         self.waiting.push(request)
+
+    def reprioritise(self, request: Request, priority: int) -> None:
+        """Change the urgency the policy ranks ``request`` by (a dispatcher's override).
+
+        A waiting request is re-queued under its new key; a running one is ranked by it
+        from the next step on (it may then displace, or be displaced, as the policy allows).
+        """
+        check_priority(priority)
+        if request.status is RequestStatus.WAITING:
+            self.waiting.remove(request)
+            request.priority = request.predicted_priority = priority
+            self.waiting.push(request)
+        else:
+            request.priority = request.predicted_priority = priority
+            self._worst_key_bound = None  # a running key may have grown
 
     @property
     def running(self) -> list[Request]:

@@ -45,6 +45,12 @@ class WaitingQueue:
         self._remove(request)
         return request
 
+    def remove(self, request: Request) -> None:
+        """Take a queued request out (its heap entries die lazily); ValueError if not queued."""
+        if request.status is not RequestStatus.WAITING:
+            raise ValueError(f"request {request.request_id} is not waiting")
+        self._remove(request)
+
     def _peek_by_key(self) -> Request | None:
         return _peek_live(self._heap)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 from django.core.asgi import get_asgi_application
@@ -15,13 +16,35 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from django.conf import settings  # noqa: E402
+
+from triage_site import live  # noqa: E402
 from triage_site.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+
+class RememberConsumerLoop:
+    """Notes the server's event loop, so worker threads can reach the in-memory channel layer."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        live.remember_consumer_loop(asyncio.get_running_loop())
+        return await self.app(scope, receive, send)
+
+
+application = RememberConsumerLoop(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }
-)
+))
+
+if settings.TRIAGE_GENERATION == "in-process":
+    # The embedded default: this process generates. Load the model now and pick up calls a
+    # previous run left unfinished, in the background.
+    from triage_site.engine_host import start_in_process_engine  # noqa: E402
+
+    start_in_process_engine()

@@ -11,3 +11,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "triage_site.settings.local")
 app = Celery("triage_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+import triage_site.worker  # noqa: E402,F401 - registers the worker's signal and control command

@@ -19,6 +19,12 @@ class CallStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class CallSource(models.TextChoices):
+    DISPATCH = "dispatch", "Dispatcher"
+    API = "api", "API"
+    SCENARIO = "scenario", "Scenario"
+
+
 class Call(models.Model):
     """One call: transcript, urgency (model and dispatcher kept apart), response and timings."""
 
@@ -45,6 +51,14 @@ class Call(models.Model):
     overridden_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                       on_delete=models.SET_NULL, related_name="+")
     overridden_at = models.DateTimeField(null=True, blank=True)
+
+    source = models.CharField(max_length=16, choices=CallSource.choices, default=CallSource.DISPATCH)
+    chat_messages = models.JSONField(
+        null=True, blank=True,
+        help_text="An API client's own chat messages; when set, the engine answers these "
+                  "instead of the dispatcher's-assistant prompt.")
+    max_new_tokens = models.PositiveIntegerField(null=True, blank=True,
+                                                 help_text="Cap on the response; empty: the engine's default.")
 
     predicted_output_tokens = models.PositiveIntegerField(null=True, blank=True)
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
@@ -89,3 +103,17 @@ def _seconds_between(start, end) -> float | None:
     if start is None or end is None:
         return None
     return (end - start).total_seconds()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON and OpenAI-compatible APIs. Only its SHA-256 is stored:
+    the token itself is shown once, when it is made (``manage.py create_api_token``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="What the token is for, e.g. the client's name.")
+    key_sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"API token {self.name} ({self.user})"

@@ -1,4 +1,4 @@
-"""Top-level URL configuration."""
+"""Top-level URL configuration. Every page and API needs a signed-in user or an API token."""
 
 from __future__ import annotations
 
@@ -11,4 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", healthz, name="healthz"),
+    path("", include("triage_site.views.urls")),  # dispatcher dashboard and call pages
+    path("scenarios/", include("triage_site.views.scenario_urls")),  # scenario results
+    path("", include("triage_site.api_urls")),  # JSON API (api/) and OpenAI-compatible (v1/)
 ]

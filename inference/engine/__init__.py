@@ -2,9 +2,9 @@
 
 from inference.engine.engine import Engine
 from inference.engine.engine_request import EngineRequest
-from inference.engine.records import StepRecord, scheduler_overhead_share
+from inference.engine.records import QueueSnapshot, RequestRecord, StepRecord, scheduler_overhead_share
 from inference.engine.streaming import TokenEvent
 from inference.engine.torch_executor import TorchExecutor
 
-__all__ = ["Engine", "EngineRequest", "StepRecord", "TokenEvent", "TorchExecutor",
+__all__ = ["Engine", "EngineRequest", "QueueSnapshot", "RequestRecord", "StepRecord", "TokenEvent", "TorchExecutor",
            "scheduler_overhead_share"]

@@ -24,13 +24,13 @@ import torch
 from transformers import PreTrainedModel
 
 from inference.engine.engine_request import EngineRequest
-from inference.engine.records import StepRecord
+from inference.engine.records import QueueSnapshot, StepRecord
 from inference.engine.streaming import IncrementalDetokenizer, TokenEvent, Tokenizer
 from inference.engine.torch_executor import TOKEN_IDS, TorchExecutor
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits, StepPlan
 from scheduling.policies import Policy, make_policy
-from scheduling.request import Request
+from scheduling.request import NUM_PRIORITIES, Request, RequestStatus
 from scheduling.scheduler import Scheduler
 
 
@@ -88,6 +88,31 @@ class Engine:
         self.requests[request_id] = engine_request
         return engine_request
 
+    def reprioritise(self, request_id: int, priority: int) -> None:
+        """Rank an unfinished request at ``priority`` from the next step on (an override)."""
+        engine_request = self._unfinished(request_id)
+        self.scheduler.reprioritise(engine_request.request, priority)
+
+    def forget(self, request_id: int) -> EngineRequest:
+        """Drop a finished request once its result has been taken (a long-lived engine
+        would otherwise keep every request it ever served)."""
+        engine_request = self.requests[request_id]
+        if not engine_request.is_finished:
+            raise ValueError(f"request {request_id} has not finished")
+        return self.requests.pop(request_id)
+
+    def queue_snapshot(self) -> QueueSnapshot:
+        """Waiting and running requests per urgency level, and KV use, right now."""
+        waiting = [0] * NUM_PRIORITIES
+        running = [0] * NUM_PRIORITIES
+        for engine_request in self.requests.values():
+            request = engine_request.request
+            if request.status is RequestStatus.WAITING:
+                waiting[request.predicted_priority] += 1
+            elif request.status is RequestStatus.RUNNING:
+                running[request.predicted_priority] += 1
+        return QueueSnapshot(tuple(waiting), tuple(running), self.kv.num_used_blocks, self.kv.num_blocks)
+
     @property
     def has_work(self) -> bool:
         return self.scheduler.has_work
@@ -121,7 +146,8 @@ class Engine:
         for engine_request, token_id in produced:
             engine_request.emit(token_id)
         record = self._record(plan, computed, num_kv_blocks_used, computed - scheduled,
-                              (scheduled - started) + (updated - computed), num_preempted, len(finished))
+                              (scheduled - started) + (updated - computed), num_preempted, len(finished),
+                              len(produced))
         self.step_records.append(record)
         return record
 
@@ -136,6 +162,12 @@ class Engine:
         return records
 
     # -- helpers --------------------------------------------------------------------
+
+    def _unfinished(self, request_id: int) -> EngineRequest:
+        engine_request = self.requests.get(request_id)
+        if engine_request is None or engine_request.is_finished:
+            raise KeyError(f"no unfinished request {request_id}")
+        return engine_request
 
     def _now(self, at: float | None = None) -> float:
         return (self.clock() if at is None else at) - self._start
@@ -167,14 +199,16 @@ class Engine:
         return produced
 
     def _record(self, plan: StepPlan, computed: float, num_kv_blocks_used: int, step_s: float,
-                scheduler_s: float, num_preempted: int, num_finished: int) -> StepRecord:
+                scheduler_s: float, num_preempted: int, num_finished: int,
+                num_output_tokens: int) -> StepRecord:
         num_prefill_tokens = sum(chunk.num_new_tokens for chunk in plan.prefills)
         return StepRecord(time_s=self._now(computed),
                           batch_size=len(plan.decodes) + len(plan.prefills),
                           num_prefill_tokens=num_prefill_tokens, num_decode_tokens=len(plan.decodes),
                           num_kv_blocks_used=num_kv_blocks_used, num_kv_blocks=self.kv.num_blocks,
                           step_s=step_s, scheduler_s=scheduler_s, num_preempted=num_preempted,
-                          num_finished=num_finished, num_waiting=len(self.scheduler.waiting))
+                          num_finished=num_finished, num_waiting=len(self.scheduler.waiting),
+                          num_output_tokens=num_output_tokens)
 
 
 def _default_eos_token_ids(model: PreTrainedModel, tokenizer: Tokenizer | None) -> list[int]:

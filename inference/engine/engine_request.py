@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from inference.engine.records import RequestRecord
 from inference.engine.streaming import IncrementalDetokenizer, TokenEvent
 from inference.engine.torch_executor import TOKEN_IDS
 from scheduling.request import Request, RequestStatus
@@ -66,6 +67,13 @@ class EngineRequest:
     @property
     def latency_s(self) -> float | None:
         return self.request.latency_s
+
+    def record(self) -> RequestRecord:
+        request = self.request
+        return RequestRecord(self.request_id, request.predicted_priority, self.num_prompt_tokens,
+                             request.num_output_tokens, request.num_preemptions,
+                             self.queueing_delay_s, self.ttft_s, self.tpot_s, self.latency_s,
+                             self.finish_reason)
 
     def emit(self, token_id: int) -> None:
         """Stream ``token_id`` (already appended) to the callback, with the text it adds."""

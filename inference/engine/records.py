@@ -27,6 +27,39 @@ class StepRecord:
     num_finished: int
     num_waiting: int
     """Requests still waiting after the iteration."""
+    num_output_tokens: int = 0
+    """Tokens generated: one per decode, one per prefill that reached the end of its tokens."""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One finished request, as a dashboard or a calibration needs it. Seconds."""
+
+    request_id: int
+    priority: int
+    num_prompt_tokens: int
+    num_output_tokens: int
+    num_preemptions: int
+    queueing_delay_s: float | None
+    ttft_s: float | None
+    tpot_s: float | None
+    """None for a one-token output."""
+    latency_s: float | None
+    finish_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueSnapshot:
+    """The engine's queue at one moment: what a dashboard's queue view shows."""
+
+    num_waiting_per_level: tuple[int, ...]
+    num_running_per_level: tuple[int, ...]
+    num_kv_blocks_used: int
+    num_kv_blocks: int
+
+    @property
+    def kv_use(self) -> float:
+        return self.num_kv_blocks_used / self.num_kv_blocks
 
 
 def scheduler_overhead_share(records: Sequence[StepRecord]) -> float:

@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from inference.levels import level
 from inference.triage.base import InvalidCallText, validate_call_text
-from triage_site.models import Call, CallStatus
+from triage_site import live
+from triage_site.models import Call, CallSource, CallStatus
 
 logger = logging.getLogger(__name__)
 
@@ -18,20 +19,36 @@ MAX_REASON_CHARS = 500
 
 
 @transaction.atomic
-def call_create(*, text: object, caller_name: str = "", caller_phone: str = "",
-                location: str = "") -> Call:
-    """Store a call, then classify it after commit (so the task always finds it)."""
+def call_create(*, text: object, caller_name: str = "", caller_phone: str = "", location: str = "",
+                source: str = CallSource.DISPATCH, priority: int | None = None, user=None,
+                chat_messages: list[dict[str, str]] | None = None,
+                max_new_tokens: int | None = None) -> Call:
+    """Store a call, then classify and dispatch it after commit (so the task always finds it).
+
+    ``priority`` is a caller-given urgency (an API client's): kept as an override, so the
+    classifier's rating is still recorded beside it. ``chat_messages`` replace the dispatcher's
+    prompt for generation (the OpenAI-compatible API).
+    """
     try:
         clean_text = validate_call_text(text)
     except InvalidCallText as exc:
         raise ValidationError({"text": str(exc)}) from None
+    if priority is not None:
+        try:
+            level(priority)
+        except ValueError as exc:
+            raise ValidationError({"priority": str(exc)}) from None
     call = Call(text=clean_text, caller_name=caller_name, caller_phone=caller_phone,
-                location=location)
+                location=location, source=source, chat_messages=chat_messages,
+                max_new_tokens=max_new_tokens, override_priority=priority,
+                overridden_by=user if priority is not None else None,
+                overridden_at=timezone.now() if priority is not None else None)
     call.full_clean()
     call.save()
     logger.info("call %s received", call.pk)
-    from triage_site.tasks import classify_call  # the task module imports this one
-    transaction.on_commit(lambda: classify_call.delay(call.pk))
+    from triage_site.services.dispatch import call_dispatch  # it imports this module
+
+    transaction.on_commit(lambda: (live.publish_call(call), call_dispatch(call_id=call.pk)))
     return call
 
 
@@ -52,16 +69,19 @@ def call_classify(*, call_id: int) -> Call:
         priority_probabilities=list(triage.probabilities), priority_confidence=triage.confidence,
         classifier=triage.classifier, classified_at=timezone.now(),
         predicted_output_tokens=predicted_tokens)
+    call.refresh_from_db()
     if updated:
         logger.info("call %s classified as level %s by %s", call.pk, triage.priority, triage.classifier)
-    call.refresh_from_db()
+        live.publish_call(call)
     return call
 
 
 def call_fail(*, call_id: int, reason: str) -> Call:
     Call.objects.filter(pk=call_id).exclude(status=CallStatus.DONE).update(
         status=CallStatus.FAILED, failure_reason=reason[:MAX_REASON_CHARS])
-    return Call.objects.get(pk=call_id)
+    call = Call.objects.get(pk=call_id)
+    live.publish_call(call)
+    return call
 
 
 @transaction.atomic
@@ -78,4 +98,9 @@ def call_override_priority(*, call_id: int, priority: int | None, user) -> Call:
     call.overridden_at = timezone.now() if priority is not None else None
     call.save(update_fields=["override_priority", "overridden_by", "overridden_at"])
     logger.info("call %s urgency overridden to %s by user %s", call.pk, priority, getattr(user, "pk", None))
+    if call.priority is not None:
+        from triage_site.services.dispatch import call_reprioritise_in_engine
+
+        transaction.on_commit(lambda: (live.publish_call(call),
+                                       call_reprioritise_in_engine(call_id=call.pk, priority=call.priority)))
     return call

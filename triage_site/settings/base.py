@@ -105,6 +105,16 @@ else:
         }
     }
 
+# Where calls are generated: "in-process" (the embedded default: an engine thread in the web
+# process), "celery" (GPU workers: `celery -A triage_site worker -Q gpu`), or "off" (classify only).
+TRIAGE_GENERATION = "in-process" if ENV.redis_url is None else "celery"
+TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic"
+TRIAGE_ENGINE_DEVICE = ENV.engine_device  # None: CUDA when available, else CPU
+TRIAGE_ENGINE_MAX_NEW_TOKENS = 96
+TRIAGE_ENGINE_MAX_NUM_SEQS = 8
+TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS = 512
+TRIAGE_ENGINE_KV_CAPACITY_TOKENS = 16384
+
 # Without Redis, tasks run inline at .delay() so a bare checkout works end to end.
 CELERY_TASK_ALWAYS_EAGER = ENV.redis_url is None
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -115,6 +125,17 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A GPU worker is one process with one engine; each call's task waits on a thread while the
+# engine's policy decides the order, so a worker holds up to CONCURRENCY calls for the policy to
+# choose from. A message is acknowledged only after its result is stored; if the worker dies,
+# Redis hands it out again after the visibility timeout (set it above the longest wait).
+CELERY_TASK_ROUTES = {"triage_site.tasks.process_call": {"queue": "gpu"}}
+CELERY_WORKER_POOL = "threads"
+CELERY_WORKER_CONCURRENCY = 64
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV.redeliver_after_s or 3600}
 
 # Urgency classifier: "encoder" (fine-tuned MiniLM, built by `manage.py train_triage`) or
 # "prompted" (a local causal LM scoring the five labels). Models live outside git.

@@ -15,6 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from inference.triage.registry import CLASSIFIER_KINDS
+from scheduling.policies import POLICIES
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -32,6 +33,9 @@ class Env:
     redis_url: str | None
     triage_classifier: str | None = None
     models_dir: str | None = None
+    engine_policy: str | None = None
+    engine_device: str | None = None
+    redeliver_after_s: int | None = None
 
 
 def read_env(environ: Mapping[str, str]) -> Env:
@@ -50,7 +54,19 @@ def read_env(environ: Mapping[str, str]) -> Env:
         triage_classifier=parse_choice("TRIAGE_CLASSIFIER", values.get("TRIAGE_CLASSIFIER"),
                                        CLASSIFIER_KINDS),
         models_dir=values.get("TRIAGE_MODELS_DIR"),
+        engine_policy=parse_choice("TRIAGE_POLICY", values.get("TRIAGE_POLICY"), tuple(POLICIES)),
+        engine_device=values.get("TRIAGE_DEVICE"),
+        redeliver_after_s=parse_positive_int("TRIAGE_REDELIVER_AFTER_S",
+                                             values.get("TRIAGE_REDELIVER_AFTER_S")),
     )
+
+
+def parse_positive_int(name: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name} must be a positive whole number of seconds, got {raw!r}.")
+    return int(raw)
 
 
 def parse_choice(name: str, raw: str | None, choices: tuple[str, ...]) -> str | None:

@@ -15,12 +15,12 @@ if ENV.database is None:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Tests never need a running Redis, even when REDIS_URL is exported.
+# Tasks run inline; the tests that need a real broker and worker start them (REDIS_URL set).
+# With REDIS_URL the channel layer is Redis, as in deployment; without it, in memory.
 CELERY_TASK_ALWAYS_EAGER = True
-CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
-CHANNEL_LAYERS = {
-    "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
-}
+# No generation unless a test asks for it (the engine_settings fixture): most tests are about
+# calls and pages, and an engine thread per test would only slow them down.
+TRIAGE_GENERATION = "off"
 
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

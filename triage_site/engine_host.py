@@ -1,0 +1,173 @@
+"""The process's one engine: built once, fed calls, heard by a listener that stores and publishes.
+
+A GPU worker and the embedded web process both host it the same way; only who calls
+``submit_call`` differs (a Celery task that waits for the result before acknowledging, or the
+web process itself after classifying). The engine loop's thread writes to the database through
+the services and publishes live events; it never logs call text.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Hashable
+from concurrent.futures import Future
+from functools import lru_cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from inference.engine import Engine, QueueSnapshot, StepRecord
+from inference.engine.engine_loop import EngineLoop, GenerationJob, GenerationResult
+from inference.prompts import call_messages, render_chat
+from scheduling.plan import BatchLimits
+from triage_site import live
+from triage_site.models import Call, CallStatus
+from triage_site.services.calls import call_classify, call_fail
+from triage_site.services.generation import call_complete, call_mark_generating, call_queue
+
+logger = logging.getLogger(__name__)
+
+
+class CallListener:
+    """Hears the engine loop (on its thread): stores each change, then tells the dashboard."""
+
+    def __init__(self, engine_info: dict[str, str]) -> None:
+        self.engine_info = engine_info
+        self._last_engine_event = 0.0
+        self._tokens_since_event = 0
+
+    def on_started(self, key: Hashable) -> None:
+        with _db():
+            if call_mark_generating(call_id=key):
+                live.publish_call(Call.objects.get(pk=key))
+
+    def on_tokens(self, deltas: list[tuple[Hashable, str]]) -> None:
+        live.publish({"kind": "tokens", "deltas": [{"call_id": key, "text": text} for key, text in deltas]})
+        for key, text in deltas:
+            live.publish({"kind": "tokens", "deltas": [{"call_id": key, "text": text}]},
+                         call_id=key, dashboard=False)
+
+    def on_finished(self, result: GenerationResult) -> None:
+        with _db():
+            call_complete(call_id=result.key, result=result)
+            live.publish_call(Call.objects.get(pk=result.key))
+
+    def on_failed(self, key: Hashable, error: BaseException) -> None:
+        with _db():
+            call = call_fail(call_id=key, reason=f"generation failed: {type(error).__name__}: {error}")
+            live.publish_call(call)
+
+    def on_step(self, record: StepRecord, snapshot: QueueSnapshot) -> None:
+        self._tokens_since_event += record.num_output_tokens
+        now = time.monotonic()
+        elapsed = now - self._last_engine_event
+        if elapsed < live.ENGINE_EVENT_INTERVAL_S:
+            return
+        live.publish(engine_event(self.engine_info, snapshot, record,
+                                  tokens_per_s=self._tokens_since_event / elapsed))
+        self._last_engine_event = now
+        self._tokens_since_event = 0
+
+
+def engine_event(info: dict[str, str], snapshot: QueueSnapshot, record: StepRecord | None,
+                 tokens_per_s: float) -> dict:
+    return {
+        "kind": "engine", **info, "time": time.time(),
+        "waiting": list(snapshot.num_waiting_per_level),
+        "running": list(snapshot.num_running_per_level),
+        "kv_blocks_used": snapshot.num_kv_blocks_used, "kv_blocks": snapshot.num_kv_blocks,
+        "batch_size": record.batch_size if record else 0,
+        "tokens_per_s": round(tokens_per_s, 1),
+    }
+
+
+class _db:
+    """Engine-thread database access: drop a connection the server closed meanwhile."""
+
+    def __enter__(self) -> None:
+        close_old_connections()
+
+    def __exit__(self, *exc) -> None:
+        close_old_connections()
+
+
+@lru_cache(maxsize=1)
+def get_engine_loop() -> EngineLoop:
+    """Load the model and start the engine loop: once per process, on first use."""
+    from inference.model_store import load_causal_lm, pick_device
+
+    device = pick_device(settings.TRIAGE_ENGINE_DEVICE)
+    model, tokenizer = load_causal_lm(Path(settings.TRIAGE_LM_DIR), device)
+    engine = Engine(model, tokenizer, settings.TRIAGE_ENGINE_POLICY,
+                    BatchLimits(settings.TRIAGE_ENGINE_MAX_NUM_SEQS,
+                                settings.TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS),
+                    settings.TRIAGE_ENGINE_KV_CAPACITY_TOKENS, device=device)
+    info = {"worker": f"{socket.gethostname()}:{os.getpid()}", "policy": engine.policy.name,
+            "model": Path(settings.TRIAGE_LM_DIR).name, "device": str(device)}
+    logger.info("engine ready: policy %s, model %s, device %s", info["policy"], info["model"], device)
+    return EngineLoop(engine, CallListener(info)).start()
+
+
+def submit_call(call_id: int) -> Future | None:
+    """Hand a classified call to this process's engine; the future resolves once it is stored.
+
+    None when the call has nothing left to generate. A call already in this engine keeps its
+    place (a redelivered task joins it instead of restarting it).
+    """
+    loop = get_engine_loop()
+    in_flight = loop.future_of(call_id)
+    if in_flight is not None:
+        return in_flight
+    call = call_queue(call_id=call_id)
+    if call is None:
+        return None
+    live.publish_call(call)
+    tokenizer = loop.engine.tokenizer
+    messages = call.chat_messages or call_messages(call.text, call.priority)
+    return loop.submit(GenerationJob(call.pk, render_chat(tokenizer, messages), call.priority,
+                                     call.max_new_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS,
+                                     call.predicted_output_tokens))
+
+
+def reprioritise_in_engine(call_id: int, priority: int) -> bool:
+    """Re-rank the call if this process's engine (already started) holds it."""
+    if get_engine_loop.cache_info().currsize == 0:
+        return False
+    return get_engine_loop().reprioritise(call_id, priority)
+
+
+def resubmit_unfinished_calls() -> int:
+    """Embedded mode, at start: calls a previous process left unfinished go to this engine.
+
+    (With Celery the broker redelivers unacknowledged calls instead.)
+    """
+    unfinished = list(Call.objects.filter(status__in=(
+        CallStatus.RECEIVED, CallStatus.CLASSIFIED, CallStatus.QUEUED, CallStatus.GENERATING,
+    )).order_by("received_at").values_list("pk", flat=True))
+    for call_id in unfinished:
+        if call_classify(call_id=call_id).status != CallStatus.FAILED:
+            submit_call(call_id)
+    if unfinished:
+        logger.info("resubmitted %s unfinished calls", len(unfinished))
+    return len(unfinished)
+
+
+_recovery_started = threading.Event()
+
+
+def start_in_process_engine() -> None:
+    """Embedded mode: start the engine and recover left-over calls, in the background."""
+    if _recovery_started.is_set():
+        return
+    _recovery_started.set()
+
+    def recover() -> None:
+        with _db():
+            resubmit_unfinished_calls()
+
+    threading.Thread(target=recover, name="engine-recovery", daemon=True).start()

@@ -1,0 +1,57 @@
+"""Services for a call's generation: queue it, mark it started, store its result.
+
+Each is a compare-and-set on the status, so a redelivered task, a restarted worker and the
+engine thread can race without double-storing or losing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+
+from inference.engine.engine_loop import GenerationResult
+from triage_site.models import Call, CallStatus
+
+logger = logging.getLogger(__name__)
+
+GENERATABLE = (CallStatus.CLASSIFIED, CallStatus.QUEUED, CallStatus.GENERATING)
+
+
+def call_queue(*, call_id: int) -> Call | None:
+    """Queue a classified call for the engine; None when there is nothing to generate.
+
+    A call found QUEUED or GENERATING was being served by a worker that died: its partial
+    response is dropped and it is queued again (generation restarts from the prompt).
+    """
+    updated = Call.objects.filter(pk=call_id, status__in=GENERATABLE).update(
+        status=CallStatus.QUEUED, queued_at=timezone.now(), started_at=None, first_token_at=None,
+        response="", output_tokens=None)
+    if not updated:
+        return None
+    logger.info("call %s queued for generation", call_id)
+    return Call.objects.get(pk=call_id)
+
+
+def call_mark_generating(*, call_id: int) -> bool:
+    """The engine scheduled the call for the first time."""
+    return bool(Call.objects.filter(pk=call_id, status=CallStatus.QUEUED).update(
+        status=CallStatus.GENERATING, started_at=timezone.now()))
+
+
+def call_complete(*, call_id: int, result: GenerationResult) -> bool:
+    """Store a finished response; False if the call was no longer being generated."""
+    record = result.record
+    finished_at = timezone.now()
+    first_token_at = None
+    if record.ttft_s is not None and record.latency_s is not None:
+        first_token_at = finished_at - timedelta(seconds=record.latency_s - record.ttft_s)
+    updated = Call.objects.filter(pk=call_id, status__in=(CallStatus.QUEUED, CallStatus.GENERATING)).update(
+        status=CallStatus.DONE, response=result.text, output_tokens=record.num_output_tokens,
+        num_preemptions=record.num_preemptions, first_token_at=first_token_at,
+        finished_at=finished_at)
+    if updated:
+        logger.info("call %s done: %s tokens, %s preemptions", call_id, record.num_output_tokens,
+                    record.num_preemptions)
+    return bool(updated)
