@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH := torch==2.13.0
 
-.PHONY: venv migrate models demo test lock
+.PHONY: venv migrate models services demo test lock
 
 venv: $(VENV)/.installed
 
@@ -33,13 +33,19 @@ demo: venv migrate models
 		--html out/demo_report.html --json out/demo_report.json
 	@echo "Report: out/demo_report.html (open it in a browser, works offline)"
 
-# The whole suite on the embedded defaults (SQLite), then the database-backed tests again on
-# the local PostgreSQL, the production database.
-POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The deployment configuration's services: the machine's PostgreSQL and Redis, started if down.
+services:
+	scripts/start_services.sh
 
-test: venv models
+# The whole suite on the embedded default (SQLite, in-memory channel layer, in-process engine),
+# then the Django tests again in the deployment configuration: PostgreSQL, Redis as broker and
+# channel layer, and a real Celery GPU worker (tests/site/test_gpu_worker.py).
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
+
+test: venv models services
 	$(PY) -m pytest
-	DATABASE_URL=$(POSTGRES_URL) $(PY) -m pytest tests/site
+	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest tests/site
 
 # Re-pin requirements.txt: install requirements.in into a throwaway venv and
 # freeze it (pip freeze leaves out pip and setuptools). The local version label

@@ -96,9 +96,22 @@ class _db:
         close_old_connections()
 
 
-@lru_cache(maxsize=1)
+_loading = threading.Lock()
+_submitting = threading.Lock()
+
+
 def get_engine_loop() -> EngineLoop:
-    """Load the model and start the engine loop: once per process, on first use."""
+    """Load the model and start the engine loop: once per process, on first use.
+
+    Locked: the first calls can race (a task thread, the recovery thread), and loading a
+    transformers model in two threads at once is not safe.
+    """
+    with _loading:
+        return _load_engine_loop()
+
+
+@lru_cache(maxsize=1)
+def _load_engine_loop() -> EngineLoop:
     from inference.model_store import load_causal_lm, pick_device
 
     device = pick_device(settings.TRIAGE_ENGINE_DEVICE)
@@ -120,23 +133,37 @@ def submit_call(call_id: int) -> Future | None:
     place (a redelivered task joins it instead of restarting it).
     """
     loop = get_engine_loop()
-    in_flight = loop.future_of(call_id)
-    if in_flight is not None:
-        return in_flight
-    call = call_queue(call_id=call_id)
-    if call is None:
-        return None
+    with _submitting:  # so two threads cannot both queue the call: one joins the other
+        in_flight = loop.future_of(call_id)
+        if in_flight is not None:
+            return in_flight
+        call = call_queue(call_id=call_id)
+        if call is None:
+            return None
+        messages = call.chat_messages or call_messages(call.text, call.priority)
+        future = loop.submit(GenerationJob(
+            call.pk, render_chat(loop.engine.tokenizer, messages), call.priority,
+            call.max_new_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS, call.predicted_output_tokens))
     live.publish_call(call)
-    tokenizer = loop.engine.tokenizer
-    messages = call.chat_messages or call_messages(call.text, call.priority)
-    return loop.submit(GenerationJob(call.pk, render_chat(tokenizer, messages), call.priority,
-                                     call.max_new_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS,
-                                     call.predicted_output_tokens))
+    return future
+
+
+def engine_loop_started() -> bool:
+    return _load_engine_loop.cache_info().currsize > 0
+
+
+def forget_engine_loop() -> None:
+    """Stop this process's engine and forget it (tests switch models)."""
+    with _loading:
+        if engine_loop_started():
+            _load_engine_loop().stop(10)
+        _load_engine_loop.cache_clear()
+    _recovery_started.clear()
 
 
 def reprioritise_in_engine(call_id: int, priority: int) -> bool:
     """Re-rank the call if this process's engine (already started) holds it."""
-    if get_engine_loop.cache_info().currsize == 0:
+    if not engine_loop_started():
         return False
     return get_engine_loop().reprioritise(call_id, priority)
 

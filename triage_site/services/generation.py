@@ -44,13 +44,16 @@ def call_complete(*, call_id: int, result: GenerationResult) -> bool:
     """Store a finished response; False if the call was no longer being generated."""
     record = result.record
     finished_at = timezone.now()
-    first_token_at = None
-    if record.ttft_s is not None and record.latency_s is not None:
-        first_token_at = finished_at - timedelta(seconds=record.latency_s - record.ttft_s)
+    # The engine timed the request on one clock; place its moments back from finished_at so
+    # started <= first token <= finished holds exactly.
+    times = {"finished_at": finished_at}
+    if record.latency_s is not None:
+        for field, offset_s in (("started_at", record.queueing_delay_s), ("first_token_at", record.ttft_s)):
+            if offset_s is not None:
+                times[field] = finished_at - timedelta(seconds=record.latency_s - offset_s)
     updated = Call.objects.filter(pk=call_id, status__in=(CallStatus.QUEUED, CallStatus.GENERATING)).update(
         status=CallStatus.DONE, response=result.text, output_tokens=record.num_output_tokens,
-        num_preemptions=record.num_preemptions, first_token_at=first_token_at,
-        finished_at=finished_at)
+        num_preemptions=record.num_preemptions, **times)
     if updated:
         logger.info("call %s done: %s tokens, %s preemptions", call_id, record.num_output_tokens,
                     record.num_preemptions)
