@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from triage_site import scenario_admin  # noqa: F401 - registers the scenario admin
 from triage_site.models import Call
 
 

@@ -117,3 +117,179 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"API token {self.name} ({self.user})"
+
+
+# --- Scenarios: scripted call traffic for the real engine or the simulator --------------------
+
+MAX_SCENARIO_CALLS = 100_000
+"""Upper bound on a scenario's ``max_calls``: a simulator run of this size takes seconds."""
+
+
+def policy_choices() -> list[tuple[str, str]]:
+    from scheduling.policies import policy_names
+
+    return [(name, name) for name in policy_names()]
+
+
+def setting_choices() -> list[tuple[str, str]]:
+    from scheduling.hardware import builtin_setting_names
+
+    return [(name, name) for name in builtin_setting_names()]
+
+
+class ArrivalProcess(models.TextChoices):
+    POISSON = "poisson", "Poisson (random arrivals at a rate)"
+    BURSTS = "bursts", "Bursts (a fixed number of calls at once, at regular gaps)"
+
+
+class TextSource(models.TextChoices):
+    CORPUS = "corpus", "Labelled corpus (test split)"
+    GENERATED = "generated", "Generated from the corpus templates"
+
+
+class ScenarioTarget(models.TextChoices):
+    ENGINE = "engine", "Real engine"
+    SIMULATOR = "simulator", "Simulator"
+
+
+class Scenario(models.Model):
+    """A scripted stream of calls: when they arrive, how urgent, which texts, and where they go.
+
+    Exactly one of ``duration_s`` and ``num_calls`` ends the arrivals; ``max_calls`` caps them.
+    ``clean()`` names the field of every problem.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    arrival_process = models.CharField(max_length=16, choices=ArrivalProcess.choices,
+                                       default=ArrivalProcess.POISSON)
+    rate_per_min = models.FloatField(null=True, blank=True,
+                                     help_text="Poisson: mean calls per minute.")
+    burst_size = models.PositiveIntegerField(null=True, blank=True, help_text="Bursts: calls per burst.")
+    burst_gap_s = models.FloatField(null=True, blank=True,
+                                    help_text="Bursts: seconds from one burst to the next.")
+    duration_s = models.FloatField(null=True, blank=True,
+                                   help_text="Seconds of arrivals (or give a number of calls).")
+    num_calls = models.PositiveIntegerField(null=True, blank=True,
+                                            help_text="Number of calls (or give a duration).")
+    weight_p0 = models.FloatField("P0 immediate weight", default=1.0)
+    weight_p1 = models.FloatField("P1 emergent weight", default=1.0)
+    weight_p2 = models.FloatField("P2 urgent weight", default=1.0)
+    weight_p3 = models.FloatField("P3 less urgent weight", default=1.0)
+    weight_p4 = models.FloatField("P4 non-urgent weight", default=1.0)
+    text_source = models.CharField(max_length=16, choices=TextSource.choices, default=TextSource.CORPUS)
+    policy = models.CharField(max_length=32, choices=policy_choices, default="semantic",
+                              help_text="The simulator's policy. The real engine always runs its "
+                                        "own (TRIAGE_ENGINE_POLICY); a run records any difference.")
+    target = models.CharField(max_length=16, choices=ScenarioTarget.choices,
+                              default=ScenarioTarget.SIMULATOR)
+    setting = models.CharField("hardware setting", max_length=64, choices=setting_choices, blank=True,
+                               help_text="Simulator: the built-in GPU + model setting.")
+    seed = models.IntegerField(default=0)
+    max_calls = models.PositiveIntegerField(default=1000,
+                                            help_text=f"Cap on calls per run (at most {MAX_SCENARIO_CALLS}).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    WEIGHT_FIELDS = ("weight_p0", "weight_p1", "weight_p2", "weight_p3", "weight_p4")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def urgency_mix(self) -> tuple[float, ...]:
+        """Weights of levels 0..4 (not normalised)."""
+        return tuple(getattr(self, name) for name in self.WEIGHT_FIELDS)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = _scenario_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+class ScenarioRunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ScenarioRun(models.Model):
+    """One run of a scenario. Its calls are listed in ``calls`` (JSON, not a foreign key on
+    Call): ``[{"call_id", "level", "arrival_s"}, ...]`` in arrival order, ``level`` being the
+    text's corpus label. A simulator run creates no calls and stores ``results`` instead, the
+    figures of ``simulate --json``."""
+
+    scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="runs")
+    target = models.CharField(max_length=16, choices=ScenarioTarget.choices)
+    setting = models.CharField("hardware setting", max_length=64, blank=True)
+    policy = models.CharField(max_length=32, help_text="The policy that actually scheduled the calls.")
+    speed = models.FloatField(default=1.0, help_text="Engine runs: arrivals sped up by this factor.")
+    status = models.CharField(max_length=16, choices=ScenarioRunStatus.choices,
+                              default=ScenarioRunStatus.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    num_calls = models.PositiveIntegerField(default=0)
+    calls = models.JSONField(default=list, blank=True)
+    results = models.JSONField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="What an operator should know, e.g. a policy difference.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Run {self.pk} of {self.scenario}"
+
+    @property
+    def call_ids(self) -> list[int]:
+        return [entry["call_id"] for entry in self.calls]
+
+
+def _scenario_errors(scenario: Scenario) -> dict[str, str]:
+    """Problems by field name: what the arrival process needs, a usable mix, a known setting."""
+    import math
+
+    from scheduling.hardware import builtin_setting_names
+    from scheduling.policies import policy_names
+
+    errors: dict[str, str] = {}
+
+    def positive(name: str, value: float | int | None, what: str) -> None:
+        if value is None:
+            errors[name] = f"{what} is required for {scenario.get_arrival_process_display()} arrivals."
+        elif not (0 < value < math.inf):
+            errors[name] = f"{what} must be a number > 0, got {value!r}."
+
+    if scenario.arrival_process == ArrivalProcess.POISSON:
+        positive("rate_per_min", scenario.rate_per_min, "A rate (calls per minute)")
+    elif scenario.arrival_process == ArrivalProcess.BURSTS:
+        positive("burst_size", scenario.burst_size, "A burst size")
+        positive("burst_gap_s", scenario.burst_gap_s, "A gap between bursts (seconds)")
+    if scenario.duration_s is None and scenario.num_calls is None:
+        errors["duration_s"] = "Give a duration in seconds or a number of calls."
+    elif scenario.duration_s is not None and scenario.num_calls is not None:
+        errors["duration_s"] = "Give a duration or a number of calls, not both."
+    elif scenario.duration_s is not None and not 0 < scenario.duration_s < math.inf:
+        errors["duration_s"] = f"The duration must be a number of seconds > 0, got {scenario.duration_s!r}."
+    elif scenario.num_calls is not None and scenario.num_calls < 1:
+        errors["num_calls"] = "The number of calls must be at least 1."
+    for name in Scenario.WEIGHT_FIELDS:
+        value = getattr(scenario, name)
+        if value is None or not 0 <= value < math.inf:
+            errors[name] = f"An urgency weight must be a finite number >= 0, got {value!r}."
+    if not any(name in errors for name in Scenario.WEIGHT_FIELDS) and sum(scenario.urgency_mix) <= 0:
+        errors["weight_p0"] = "The urgency weights must not all be zero."
+    if scenario.policy not in policy_names():
+        errors["policy"] = f"Unknown policy {scenario.policy!r}; choose from {', '.join(policy_names())}."
+    if scenario.target == ScenarioTarget.SIMULATOR and not scenario.setting:
+        errors["setting"] = "The simulator needs a hardware setting."
+    elif scenario.setting and scenario.setting not in builtin_setting_names():
+        errors["setting"] = (f"Unknown hardware setting {scenario.setting!r}; "
+                             f"built-in settings: {', '.join(builtin_setting_names())}.")
+    if scenario.max_calls is None or not 1 <= scenario.max_calls <= MAX_SCENARIO_CALLS:
+        errors["max_calls"] = f"The cap must be in 1..{MAX_SCENARIO_CALLS}, got {scenario.max_calls!r}."
+    return errors
