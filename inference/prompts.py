@@ -1,42 +1,38 @@
-"""What the engine is asked: the dispatcher's-assistant instructions for a call at each level.
+"""What the engine is asked: the dispatcher's-assistant prompt for a call at each level.
 
-The model drafts guidance a dispatcher can read out while help is on the way; the level decides
-the tone and what to cover first. The guidance per level is deliberately short: a 135M model
-follows two or three plain instructions, not a protocol manual.
+The model drafts first-aid steps a dispatcher can read out while help is on the way; the level
+sets the situation the system message states. Kept deliberately short: SmolLM2-135M follows one
+plain situation and one plain request, and wanders off (or loops) under a longer protocol. Tried
+on three calls (`docs/BENCHMARKS.md`, engine section): this shape ends with its own
+end-of-sequence token in a few numbered steps where longer instructions ran to the length cap.
 """
 
 from __future__ import annotations
 
 from inference.levels import level
 
-ROLE = ("You are an emergency dispatcher's assistant. Read the caller's words and write the "
-        "first-aid instructions the dispatcher should give over the phone, as short numbered "
-        "steps in plain language. Do not diagnose. Never tell the caller to hang up.")
+ROLE = "You are an emergency dispatcher's assistant."
 
-GUIDANCE_BY_LEVEL: tuple[str, ...] = (
-    "This is life-threatening: an ambulance is already on its way. Start with the single most "
-    "important action (for example: start chest compressions, clear the airway, press hard on "
-    "the bleeding, use their adrenaline pen). Keep every step very short.",
-    "This is an emergency that must not wait: help is being sent. Tell the caller to keep the "
-    "patient still and safe, what to watch for, and when to call back at once.",
-    "This is urgent but stable: the patient needs a hospital assessment. Give comfort and safety "
-    "steps for the wait and say what would make it more urgent.",
-    "This is less urgent: one treatment or test at a clinic. Give simple self-care steps and "
-    "suggest where to be seen today.",
-    "This is not urgent: give self-care advice and suggest seeing a pharmacist or family doctor.",
+SITUATION_BY_LEVEL: tuple[str, ...] = (
+    "This is life-threatening. An ambulance is on its way with lights and sirens.",
+    "This is an emergency. An ambulance is on its way.",
+    "This is urgent but stable. The patient needs to be seen at a hospital today.",
+    "This is not an emergency. The patient can be seen at a clinic today.",
+    "This is routine. Self-care or a pharmacist is enough.",
 )
+
+REQUEST = "What should I do until help arrives? Give 3 short numbered steps."
 
 
 def system_prompt(priority: int) -> str:
     """The system message for a call rated ``priority`` (0 most urgent)."""
-    urgency = level(priority)
-    return f"{ROLE}\nUrgency: {urgency.label} ({urgency.name}). {GUIDANCE_BY_LEVEL[urgency.value]}"
+    return f"{ROLE} {SITUATION_BY_LEVEL[level(priority).value]}"
 
 
 def call_messages(call_text: str, priority: int) -> list[dict[str, str]]:
     """Chat messages for one call, in the shape chat templates take."""
     return [{"role": "system", "content": system_prompt(priority)},
-            {"role": "user", "content": call_text}]
+            {"role": "user", "content": f"{call_text}\n{REQUEST}"}]
 
 
 def render_chat(tokenizer, messages: list[dict[str, str]]) -> str:
