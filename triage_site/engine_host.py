@@ -38,7 +38,7 @@ class CallListener:
 
     def __init__(self, engine_info: dict[str, str]) -> None:
         self.engine_info = engine_info
-        self._last_engine_event = 0.0
+        self._window_start_s: float | None = None  # of the tokens counted since the last event
         self._tokens_since_event = 0
 
     def on_started(self, key: Hashable) -> None:
@@ -63,14 +63,19 @@ class CallListener:
             live.publish_call(call)
 
     def on_step(self, record: StepRecord, snapshot: QueueSnapshot) -> None:
-        self._tokens_since_event += record.num_output_tokens
         now = time.monotonic()
-        elapsed = now - self._last_engine_event
-        if elapsed < live.ENGINE_EVENT_INTERVAL_S:
+        if self._window_start_s is None:  # busy again: the idle time is no part of the rate
+            self._window_start_s = now - record.step_s - record.scheduler_s
+        self._tokens_since_event += record.num_output_tokens
+        elapsed = now - self._window_start_s
+        # Throttled while busy, but the step that empties the engine always reports: idle
+        # engines send nothing, and the dashboard would keep showing the last queue.
+        idle = not any(snapshot.num_waiting_per_level) and not any(snapshot.num_running_per_level)
+        if elapsed < live.ENGINE_EVENT_INTERVAL_S and not idle:
             return
         live.publish(engine_event(self.engine_info, snapshot, record,
-                                  tokens_per_s=self._tokens_since_event / elapsed))
-        self._last_engine_event = now
+                                  tokens_per_s=self._tokens_since_event / max(elapsed, 1e-3)))
+        self._window_start_s = None if idle else now
         self._tokens_since_event = 0
 
 
@@ -188,7 +193,9 @@ _recovery_started = threading.Event()
 
 
 def start_in_process_engine() -> None:
-    """Embedded mode: start the engine and recover left-over calls, in the background."""
+    """Embedded mode, when the web server starts: load the engine and recover left-over calls,
+    in the background. (Only the server does this: a command that creates calls, such as
+    ``run_scenario``, must not claim the calls of a server that is running.)"""
     if _recovery_started.is_set():
         return
     _recovery_started.set()

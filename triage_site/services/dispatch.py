@@ -23,10 +23,9 @@ def call_dispatch(*, call_id: int) -> None:
         return
     call = call_classify(call_id=call_id)
     if mode == "in-process" and call.status == CallStatus.CLASSIFIED:
-        from triage_site.engine_host import start_in_process_engine, submit_call
+        from triage_site.engine_host import submit_call
 
-        start_in_process_engine()
-        submit_call(call_id)
+        submit_call(call_id)  # loads the engine on first use; the server recovers left-overs at start
 
 
 def call_reprioritise_in_engine(*, call_id: int, priority: int) -> None:
