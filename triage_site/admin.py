@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from triage_site import scenario_admin  # noqa: F401 - registers the scenario admin
-from triage_site.models import Call
+from triage_site.api.tokens import api_token_create
+from triage_site.models import ApiToken, Call
 
 
 @admin.register(Call)
@@ -30,3 +31,23 @@ class CallAdmin(admin.ModelAdmin):
                                  "num_preemptions", "queued_at", "started_at", "first_token_at",
                                  "finished_at")}),
     )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Bearer tokens for the APIs. Adding one shows it once; only its SHA-256 is kept."""
+
+    list_display = ("name", "user", "created_at", "last_used_at")
+    search_fields = ("name", "user__username")
+    fields = ("user", "name", "key_sha256", "created_at", "last_used_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("key_sha256", "created_at", "last_used_at") + (("user",) if obj is not None else ())
+
+    def save_model(self, request, obj, form, change) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, raw = api_token_create(user=obj.user, name=obj.name)
+        obj.pk, obj.key_sha256, obj.created_at = token.pk, token.key_sha256, token.created_at
+        messages.warning(request, f"API token for {obj.name}: {raw} (copy it now: it is not shown again)")

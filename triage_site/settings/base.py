@@ -114,6 +114,10 @@ TRIAGE_ENGINE_MAX_NEW_TOKENS = 96
 TRIAGE_ENGINE_MAX_NUM_SEQS = 8
 TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS = 512
 TRIAGE_ENGINE_KV_CAPACITY_TOKENS = 16384
+# The APIs (api/, v1/): the most tokens a client may ask for, and how long v1/chat/completions
+# waits for a call to finish before answering 504 (the call goes on).
+TRIAGE_API_MAX_TOKENS = 512
+TRIAGE_API_TIMEOUT_S = 300.0
 
 # Without Redis, tasks run inline at .delay() so a bare checkout works end to end.
 CELERY_TASK_ALWAYS_EAGER = ENV.redis_url is None
