@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 TORCH := torch==2.13.0
 
-.PHONY: venv migrate models services demo test lock
+.PHONY: venv migrate models services chromium demo report test lock
 
 venv: $(VENV)/.installed
 
@@ -24,9 +24,14 @@ migrate: venv
 models: venv
 	$(PY) manage.py prepare_models
 
-# The reference experiment (seed burst, gap 0.01 s, up to 50 requests an epoch) with
-# every policy at the same batch size (16) and KV budget, on the A100_7B setting.
+# The web app on the embedded default: a demo staff user (credentials printed), the dashboard
+# on http://127.0.0.1:8000/ and the demo scenario sending calls to the in-process engine.
 demo: venv migrate models
+	$(PY) manage.py demo
+
+# The research job: the reference experiment (seed burst, gap 0.01 s, up to 50 requests an
+# epoch) with every policy at the same batch size (16) and KV budget, on the A100_7B setting.
+report: venv
 	mkdir -p out
 	$(PY) manage.py simulate --setting A100_7B --max-num-seqs 16 \
 		--user_request_gap 0.01 --max_concurrent_user_requests 50 \
@@ -43,7 +48,12 @@ services:
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
-test: venv models services
+# The browser test (tests/browser/) drives Debian's Chromium; Playwright cannot download its own
+# browsers here. Installs it with apt when missing (as root, like the rest of the set-up).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+test: venv models services chromium
 	$(PY) -m pytest
 	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_URL_TEST) $(PY) -m pytest tests/site
 
