@@ -95,3 +95,14 @@ def test_calls_a_dead_process_left_unfinished_are_generated_on_restart(generatio
     for call in left:
         done = wait_for(call.pk, {CallStatus.DONE})
         assert done.output_tokens == 8 and not done.response.startswith("half an ans")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_workers_override_command_re_ranks_the_call_it_holds(generation):
+    from triage_site.worker import reprioritise_call
+
+    generation.TRIAGE_ENGINE_MAX_NEW_TOKENS = 4000
+    call = call_create(text=TEXT)
+    wait_for(call.pk, {CallStatus.GENERATING})
+    assert reprioritise_call(None, call_id=call.pk, priority=0) == {"ok": True}
+    assert reprioritise_call(None, call_id=call.pk + 1000, priority=0) == {"ok": False}
