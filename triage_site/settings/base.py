@@ -7,6 +7,7 @@ execution to a Redis broker and the channel layer from in-memory to Redis.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -90,7 +91,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+# The dashboard's Plotly comes from the plotly package itself (nothing loaded from the internet):
+# its bundled plotly.min.js is served as static/vendor/plotly/plotly.min.js.
+_PLOTLY_DIR = Path(importlib.util.find_spec("plotly").submodule_search_locations[0])
+STATICFILES_DIRS = [BASE_DIR / "static", ("vendor/plotly", _PLOTLY_DIR / "package_data")]
 STATIC_ROOT = VAR_DIR / "static"
 
 if ENV.redis_url is None:

@@ -1,0 +1,328 @@
+/* The dispatcher dashboard: everything on it moves with events from the live socket.
+ *
+ * Calls list (newest first, waiting time ticking, response streaming in), queue view and engine
+ * status (from "engine" events), and Plotly charts that only ever grow (Plotly.extendTraces).
+ * The intake form posts with fetch so the page, and its charts, stay as they are.
+ */
+(function () {
+  "use strict";
+
+  const live = window.triageLive;
+  const config = JSON.parse(document.getElementById("dashboard-config").textContent);
+  const LEVELS = config.levels;
+  const WORKER_ACTIVE_MS = config.workerActiveS * 1000;
+  const MAX_ROWS = 50;
+  const MAX_POINTS = 600;  // per trace: the charts keep the latest points only
+  const PREVIEW_CHARS = 280;  // as live.RESPONSE_PREVIEW_CHARS: the start of the response
+  const UNFINISHED = ["received", "classified", "queued"];
+
+  const calls = new Map();  // call id -> {summary, response, row, cells}
+  const plotted = new Set();  // ids of calls already on the latency and TTFT charts
+  const workers = new Map();  // worker name -> {event, seenAt}
+  const throughputTrace = new Map();  // worker name -> trace index
+  let clockOffsetMs = 0;  // server clock minus this browser's clock
+  const charts = window.Plotly ? initCharts() : null;
+
+  // ---- calls list ------------------------------------------------------------------------
+
+  const rows = document.getElementById("call-rows");
+
+  function onSnapshot(event) {
+    if (event.server_time) clockOffsetMs = live.parseTime(event.server_time) - Date.now();
+    calls.clear();
+    rows.replaceChildren();
+    event.calls.forEach(onCall);
+    if (!event.calls.length) showEmpty();
+  }
+
+  function onCall(summary) {
+    let entry = calls.get(summary.id);
+    if (!entry) {
+      entry = makeRow(summary);
+      calls.set(summary.id, entry);
+      insertRow(entry, summary);
+    }
+    // A stored preview is the truth once it exists; a requeued call starts its text again.
+    if (summary.response_preview || UNFINISHED.includes(summary.status)) entry.response = summary.response_preview;
+    entry.summary = summary;
+    paintRow(entry);
+    if (summary.status === "done") plotFinished(summary);
+  }
+
+  function onTokens(event) {
+    for (const delta of event.deltas) {
+      const entry = calls.get(delta.call_id);
+      if (!entry || entry.response.length >= PREVIEW_CHARS) continue;
+      entry.response = (entry.response + delta.text).slice(0, PREVIEW_CHARS);
+      entry.cells.response.textContent = entry.response;
+    }
+  }
+
+  function makeRow(summary) {
+    const row = document.createElement("tr");
+    row.id = "call-" + summary.id;
+    row.dataset.callId = summary.id;
+    const cells = {};
+    for (const name of ["id", "received", "waiting", "urgency", "status", "text", "response"]) {
+      cells[name] = row.insertCell();
+      cells[name].className = "col-" + name;
+    }
+    const link = document.createElement("a");
+    link.href = "/calls/" + summary.id + "/";
+    link.textContent = "#" + summary.id;
+    cells.id.appendChild(link);
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    cells.urgency.appendChild(badge);
+    cells.badge = badge;
+    return {summary: summary, response: "", row: row, cells: cells};
+  }
+
+  function sortKey(summary) {
+    return [live.parseTime(summary.received_at), summary.id];
+  }
+
+  function isNewer(a, b) {
+    const [timeA, idA] = sortKey(a);
+    const [timeB, idB] = sortKey(b);
+    return timeA !== timeB ? timeA > timeB : idA > idB;
+  }
+
+  function insertRow(entry, summary) {
+    rows.querySelector("tr.empty")?.remove();
+    let before = null;
+    for (const row of rows.children) {
+      const other = calls.get(Number(row.dataset.callId));
+      if (other && isNewer(summary, other.summary)) { before = row; break; }
+    }
+    rows.insertBefore(entry.row, before);
+    while (rows.children.length > MAX_ROWS) {
+      const last = rows.lastElementChild;
+      calls.delete(Number(last.dataset.callId));
+      last.remove();
+    }
+  }
+
+  function showEmpty() {
+    const row = rows.insertRow();
+    row.className = "empty";
+    const cell = row.insertCell();
+    cell.colSpan = 7;
+    cell.textContent = "No calls yet.";
+  }
+
+  function paintRow(entry) {
+    const summary = entry.summary;
+    const cells = entry.cells;
+    entry.row.style.setProperty("--level-colour", summary.priority_colour || "#9e9e9e");
+    entry.row.className = "status-" + summary.status;
+    cells.received.textContent = new Date(live.parseTime(summary.received_at)).toLocaleTimeString();
+    live.paintBadge(cells.badge, summary);
+    cells.status.textContent = summary.status;
+    cells.text.textContent = summary.text_preview;
+    cells.text.title = summary.text_preview;
+    cells.response.textContent = entry.response || (summary.status === "failed" ? summary.failure_reason : "");
+    paintWaiting(entry, Date.now());
+  }
+
+  function paintWaiting(entry, nowMs) {
+    const summary = entry.summary;
+    let text;
+    if (summary.status === "done") text = "done in " + live.formatWait(summary.latency_s);
+    else if (summary.status === "failed") text = "–";
+    else text = live.formatWait((nowMs + clockOffsetMs - live.parseTime(summary.received_at)) / 1000);
+    entry.cells.waiting.textContent = text;
+  }
+
+  // ---- engine status and queue -----------------------------------------------------------
+
+  function onEngine(event) {
+    const now = Date.now();
+    workers.set(event.worker, {event: event, seenAt: now});
+    paintEngine(now);
+    if (!charts) return;
+    const at = new Date(event.time * 1000);
+    const totals = activeTotals(now);
+    Plotly.extendTraces(charts.queue, {
+      x: LEVELS.map(() => [at]),
+      y: LEVELS.map((level) => [totals.waiting[level.value]]),
+    }, LEVELS.map((level) => level.value), MAX_POINTS);
+    if (!throughputTrace.has(event.worker)) {
+      throughputTrace.set(event.worker, throughputTrace.size);
+      Plotly.addTraces(charts.throughput, {x: [], y: [], name: event.worker, mode: "lines+markers",
+                                           marker: {size: 4}});
+    }
+    Plotly.extendTraces(charts.throughput, {x: [[at]], y: [[event.tokens_per_s]]},
+                        [throughputTrace.get(event.worker)], MAX_POINTS);
+  }
+
+  function activeWorkers(nowMs) {
+    return [...workers.entries()].filter(([, seen]) => nowMs - seen.seenAt <= WORKER_ACTIVE_MS);
+  }
+
+  function activeTotals(nowMs) {
+    const totals = {waiting: LEVELS.map(() => 0), running: LEVELS.map(() => 0),
+                    kvUsed: 0, kvBlocks: 0, batch: 0, tokensPerS: 0};
+    for (const [, seen] of activeWorkers(nowMs)) {
+      const event = seen.event;
+      LEVELS.forEach((level) => {
+        totals.waiting[level.value] += event.waiting[level.value] || 0;
+        totals.running[level.value] += event.running[level.value] || 0;
+      });
+      totals.kvUsed += event.kv_blocks_used;
+      totals.kvBlocks += event.kv_blocks;
+      totals.batch += event.batch_size;
+      totals.tokensPerS += event.tokens_per_s;
+    }
+    return totals;
+  }
+
+  function distinct(active, field) {
+    return [...new Set(active.map(([, seen]) => seen.event[field]))].join(", ");
+  }
+
+  function paintEngine(nowMs) {
+    const active = activeWorkers(nowMs);
+    document.getElementById("engine-workers").textContent = String(active.length);
+    if (active.length) {
+      document.getElementById("engine-policy").textContent = distinct(active, "policy");
+      document.getElementById("engine-model").textContent = distinct(active, "model");
+      document.getElementById("engine-device").textContent = distinct(active, "device");
+    }
+    const list = document.getElementById("worker-list");
+    list.replaceChildren(...[...workers.entries()].map(([name, seen]) => {
+      const item = document.createElement("li");
+      const ago = Math.round((nowMs - seen.seenAt) / 1000);
+      item.textContent = name + " · " + seen.event.device + " · last report " + ago + " s ago";
+      item.className = nowMs - seen.seenAt <= WORKER_ACTIVE_MS ? "active" : "quiet";
+      return item;
+    }));
+
+    const totals = activeTotals(nowMs);
+    for (const level of LEVELS) {
+      const row = document.querySelector('.queue-table tr[data-level="' + level.value + '"]');
+      row.querySelector('[data-queue="waiting"]').textContent = totals.waiting[level.value];
+      row.querySelector('[data-queue="running"]').textContent = totals.running[level.value];
+    }
+    const kvUse = totals.kvBlocks ? totals.kvUsed / totals.kvBlocks : 0;
+    document.getElementById("kv-meter").value = kvUse;
+    document.getElementById("kv-use").textContent = totals.kvBlocks
+      ? (100 * kvUse).toFixed(1) + " % (" + totals.kvUsed + " of " + totals.kvBlocks + " blocks)" : "–";
+    document.getElementById("batch-size").textContent = active.length ? String(totals.batch) : "–";
+    document.getElementById("throughput").textContent = active.length
+      ? totals.tokensPerS.toFixed(1) + " tokens/s" : "–";
+  }
+
+  // ---- charts ----------------------------------------------------------------------------
+
+  function initCharts() {
+    const plotConfig = {displayModeBar: false, responsive: true};
+    function layout(element) {
+      return {title: {text: element.dataset.title, font: {size: 13}}, height: 240,
+              margin: {l: 40, r: 10, t: 30, b: 30}, showlegend: true,
+              legend: {orientation: "h", font: {size: 10}, y: -0.2},
+              xaxis: {type: "date"}, yaxis: {rangemode: "tozero"}};
+    }
+    function perLevel(mode) {
+      return LEVELS.map((level) => ({x: [], y: [], name: level.label, mode: mode,
+                                     line: {color: level.colour, shape: mode === "lines" ? "hv" : "linear"},
+                                     marker: {color: level.colour, size: 7}}));
+    }
+    const made = {};
+    for (const [name, traces] of [["latency", perLevel("markers")], ["ttft", perLevel("markers")],
+                                  ["queue", perLevel("lines")], ["throughput", []]]) {
+      const element = document.getElementById("chart-" + name);
+      Plotly.newPlot(element, traces, layout(element), plotConfig);
+      made[name] = element;
+    }
+    return made;
+  }
+
+  function plotFinished(summary) {
+    if (!charts || plotted.has(summary.id) || summary.latency_s === null || summary.priority === null) return;
+    plotted.add(summary.id);
+    const at = [[new Date(live.parseTime(summary.finished_at))]];
+    Plotly.extendTraces(charts.latency, {x: at, y: [[summary.latency_s]]}, [summary.priority], MAX_POINTS);
+    fitTimeAxis(charts.latency);
+    if (summary.ttft_s !== null) {
+      Plotly.extendTraces(charts.ttft, {x: at, y: [[summary.ttft_s]]}, [summary.priority], MAX_POINTS);
+      fitTimeAxis(charts.ttft);
+    }
+  }
+
+  /** Plotly spans a lone point's time axis over a millisecond: show two minutes around it. */
+  function fitTimeAxis(element) {
+    const times = new Set(element.data.flatMap((trace) => trace.x.map(Number)));
+    if (times.size === 1) {
+      const at = [...times][0];
+      Plotly.relayout(element, {"xaxis.range": [new Date(at - 60000), new Date(at + 60000)]});
+    } else if (times.size === 2) {
+      Plotly.relayout(element, {"xaxis.autorange": true});
+    }
+  }
+
+  // ---- call intake -----------------------------------------------------------------------
+
+  const form = document.getElementById("intake-form");
+  const flash = document.getElementById("intake-flash");
+
+  function showErrors(errors) {
+    for (const list of form.querySelectorAll("[data-errors-for]")) {
+      list.replaceChildren(...(errors[list.dataset.errorsFor] || []).map((error) => {
+        const item = document.createElement("li");
+        item.textContent = error.message;
+        return item;
+      }));
+    }
+  }
+
+  form.addEventListener("submit", async function (submitted) {
+    submitted.preventDefault();
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    flash.textContent = "sending…";
+    try {
+      const response = await fetch(window.location.pathname, {
+        method: "POST", body: new FormData(form), headers: {Accept: "application/json"},
+        credentials: "same-origin"});
+      if (response.redirected && response.url.includes("/accounts/login/")) {
+        window.location.assign(response.url);
+        return;
+      }
+      if (response.status === 201) {
+        const created = await response.json();
+        form.reset();
+        showErrors({});
+        flash.textContent = "Call " + created.id + " received.";
+      } else if (response.status === 400) {
+        showErrors((await response.json()).errors);
+        flash.textContent = "";
+      } else {
+        flash.textContent = "The call was not taken (HTTP " + response.status + ").";
+      }
+    } catch (error) {
+      flash.textContent = "The call was not taken: " + error.message;
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  // ---- wiring ----------------------------------------------------------------------------
+
+  const socketState = document.getElementById("socket-state");
+  live.connect(config.socketPath, function (event) {
+    if (event.kind === "snapshot") onSnapshot(event);
+    else if (event.kind === "call") onCall(event.call);
+    else if (event.kind === "tokens") onTokens(event);
+    else if (event.kind === "engine") onEngine(event);
+  }, function (state) {
+    socketState.textContent = state;
+    socketState.className = "socket-state state-" + state.replace(/\W/g, "");
+  });
+
+  window.setInterval(function () {
+    const now = Date.now();
+    calls.forEach((entry) => paintWaiting(entry, now));
+    paintEngine(now);
+  }, 1000);
+})();

@@ -1,0 +1,37 @@
+"""Reads for pages and the live socket: the calls a dispatcher sees. Writes live in services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from triage_site import live
+from triage_site.models import Call
+
+RECENT_CALLS = 50
+"""How many calls the dashboard lists (and sends in its snapshot after a reload)."""
+
+
+def calls_recent(*, limit: int = RECENT_CALLS) -> list[Call]:
+    """The newest calls first (received time, then id, as the model orders them)."""
+    return list(Call.objects.order_by("-received_at", "-id")[:limit])
+
+
+def call_get(*, call_id: int) -> Call:
+    """One call with the dispatcher who overrode it; raises ``Call.DoesNotExist``."""
+    return Call.objects.select_related("overridden_by").get(pk=call_id)
+
+
+def dashboard_snapshot(*, limit: int = RECENT_CALLS) -> dict[str, Any]:
+    """What a dashboard socket gets on connect: the recent calls as the live events show them, and
+    the server's clock (waiting times tick in the browser, whose clock may differ)."""
+    return {"kind": "snapshot", "server_time": timezone.now().isoformat(),
+            "calls": [live.call_summary(call) for call in calls_recent(limit=limit)]}
+
+
+def call_snapshot(*, call_id: int) -> dict[str, Any]:
+    """What a call page's socket gets on connect: the call and its stored response in full."""
+    call = call_get(call_id=call_id)
+    return {"kind": "snapshot", "server_time": timezone.now().isoformat(),
+            "calls": [live.call_summary(call)], "response": call.response}
