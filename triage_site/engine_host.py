@@ -40,6 +40,7 @@ class CallListener:
         self.engine_info = engine_info
         self._window_start_s: float | None = None  # of the tokens counted since the last event
         self._tokens_since_event = 0
+        self._last_heartbeat_s = 0.0
 
     def on_started(self, key: Hashable) -> None:
         with _db():
@@ -77,6 +78,17 @@ class CallListener:
                                   tokens_per_s=self._tokens_since_event / max(elapsed, 1e-3)))
         self._window_start_s = None if idle else now
         self._tokens_since_event = 0
+
+
+    def on_idle(self, snapshot: QueueSnapshot) -> None:
+        """A heartbeat while idle, so the dashboard counts this worker as online."""
+        now = time.monotonic()
+        if now - self._last_heartbeat_s >= HEARTBEAT_INTERVAL_S:
+            self._last_heartbeat_s = now
+            live.publish(engine_event(self.engine_info, snapshot, None, tokens_per_s=0.0))
+
+
+HEARTBEAT_INTERVAL_S = 3.0
 
 
 def engine_event(info: dict[str, str], snapshot: QueueSnapshot, record: StepRecord | None,
@@ -201,6 +213,7 @@ def start_in_process_engine() -> None:
     _recovery_started.set()
 
     def recover() -> None:
+        get_engine_loop()  # load the model now, not inside the first caller's wait
         with _db():
             resubmit_unfinished_calls()
 

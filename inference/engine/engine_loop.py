@@ -58,6 +58,9 @@ class EngineListener(Protocol):
 
     def on_step(self, record: StepRecord, snapshot: QueueSnapshot) -> None: ...
 
+    def on_idle(self, snapshot: QueueSnapshot) -> None:
+        """Called about every ``idle_wait_s`` while there is nothing to run (a heartbeat)."""
+
 
 class SilentListener:
     """Hears nothing: for callers that only want the futures."""
@@ -71,6 +74,8 @@ class SilentListener:
     def on_failed(self, key: Hashable, error: BaseException) -> None: ...
 
     def on_step(self, record: StepRecord, snapshot: QueueSnapshot) -> None: ...
+
+    def on_idle(self, snapshot: QueueSnapshot) -> None: ...
 
 
 @dataclass(slots=True)
@@ -167,6 +172,8 @@ class EngineLoop:
                     break
                 if self.engine.has_work:
                     self._step()
+                elif self._inbox.empty():
+                    self._notify("on_idle", self.engine.queue_snapshot())
         except Exception as exc:  # noqa: BLE001 - the engine's state is unknown: fail everything
             logger.exception("engine loop stopped by an engine error")
             self.error = exc

@@ -157,3 +157,18 @@ def test_an_engine_error_fails_every_job_and_stops_the_loop(model, make_prompts)
     assert sorted(listener.order_of("failed")) == ["a", "b"]
     with pytest.raises(EngineLoopStopped):
         loop.submit(GenerationJob("late", make_prompts([8])[0], priority=0, max_new_tokens=2))
+
+
+def test_an_idle_loop_sends_heartbeats(model):
+    class Heartbeats(RecordingListener):
+        def on_idle(self, snapshot) -> None:
+            self._add("idle", snapshot.num_kv_blocks_used)
+
+    listener = Heartbeats()
+    loop = make_loop(model, listener).start()
+    try:
+        deadline = threading.Event()
+        deadline.wait(0.2)
+    finally:
+        loop.stop(TIMEOUT_S)
+    assert ("idle", 0) in listener.events
