@@ -61,7 +61,11 @@ class Call(models.Model):
                                                  help_text="Cap on the response; empty: the engine's default.")
 
     predicted_output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True,
+                                                help_text="The prompt as the engine tokenised it.")
     output_tokens = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=16, blank=True,
+                                     help_text="Why generation stopped: eos (the model ended) or length (the cap).")
     response = models.TextField(blank=True)
     num_preemptions = models.PositiveIntegerField(default=0)
 

@@ -48,7 +48,8 @@ def test_a_new_call_is_classified_then_answered_by_the_engine(generation):
     done = wait_for(call.pk, {CallStatus.DONE, CallStatus.FAILED})
     assert done.status == CallStatus.DONE, done.failure_reason
     assert done.predicted_priority in range(5)
-    assert 1 <= done.output_tokens <= 8
+    assert 1 <= done.output_tokens <= 8 and done.prompt_tokens > len(TEXT.split())
+    assert done.finish_reason == ("length" if done.output_tokens == 8 else "eos")
     assert done.received_at <= done.queued_at <= done.started_at <= done.first_token_at <= done.finished_at
     assert engine_host.get_engine_loop().num_in_flight() == 0
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from inference.prompts import render_chat
 from inference.triage.base import InvalidCallText, validate_call_text
 from triage_site.api.call_watch import CallTimeout, CallWatch
 from triage_site.api.calls import UNAUTHORIZED
@@ -161,28 +159,16 @@ def _created(call: Call) -> int:
 
 
 def finish_reason(call: Call) -> str:
-    cap = call.max_new_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS
-    return "length" if (call.output_tokens or 0) >= cap else "stop"
+    """OpenAI's names for the engine's: the model ended ("stop") or hit the cap ("length")."""
+    return "length" if call.finish_reason == "length" else "stop"
 
 
 def usage_of(call: Call) -> dict[str, int] | None:
-    """Token counts: the prompt as the engine tokenised it, the output as it recorded it."""
-    if call.output_tokens is None or not call.chat_messages:
+    """Token counts as the engine recorded them (None before it has)."""
+    if call.output_tokens is None or call.prompt_tokens is None:
         return None
-    try:
-        tokenizer = _tokenizer(str(settings.TRIAGE_LM_DIR))
-    except (OSError, ValueError):
-        return None  # no tokenizer here (a web process without the model): no usage, not an error
-    prompt_tokens = len(tokenizer.encode(render_chat(tokenizer, call.chat_messages)))
-    return {"prompt_tokens": prompt_tokens, "completion_tokens": call.output_tokens,
-            "total_tokens": prompt_tokens + call.output_tokens}
-
-
-@lru_cache(maxsize=1)
-def _tokenizer(lm_dir: str):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(lm_dir, local_files_only=True)
+    return {"prompt_tokens": call.prompt_tokens, "completion_tokens": call.output_tokens,
+            "total_tokens": call.prompt_tokens + call.output_tokens}
 
 
 def _refused(exc: DjangoValidationError, chat: ChatCall) -> OpenAIError:

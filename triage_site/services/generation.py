@@ -27,7 +27,7 @@ def call_queue(*, call_id: int) -> Call | None:
     """
     updated = Call.objects.filter(pk=call_id, status__in=GENERATABLE).update(
         status=CallStatus.QUEUED, queued_at=timezone.now(), started_at=None, first_token_at=None,
-        response="", output_tokens=None)
+        response="", prompt_tokens=None, output_tokens=None, finish_reason="")
     if not updated:
         return None
     logger.info("call %s queued for generation", call_id)
@@ -52,7 +52,8 @@ def call_complete(*, call_id: int, result: GenerationResult) -> bool:
             if offset_s is not None:
                 times[field] = finished_at - timedelta(seconds=record.latency_s - offset_s)
     updated = Call.objects.filter(pk=call_id, status__in=(CallStatus.QUEUED, CallStatus.GENERATING)).update(
-        status=CallStatus.DONE, response=result.text, output_tokens=record.num_output_tokens,
+        status=CallStatus.DONE, response=result.text, prompt_tokens=record.num_prompt_tokens,
+        output_tokens=record.num_output_tokens, finish_reason=record.finish_reason or "",
         num_preemptions=record.num_preemptions, **times)
     if updated:
         logger.info("call %s done: %s tokens, %s preemptions", call_id, record.num_output_tokens,
