@@ -10,15 +10,24 @@ mean two schedulers and two KV accountings disagreeing. Its internals also chang
 5.x release. A compact executor behind the plan interface is smaller than the adapter.
 
 How a step runs:
-- each request has its own ``DynamicCache``; the scheduler's ``KVCache`` counts its blocks,
-  and this executor holds exactly ``num_computed_tokens`` tokens for every running request;
-- each prefill chunk is one forward pass over its new tokens after the cached ones
-  (chunked prefill and recompute are the same call);
-- all decodes of the step are one batched forward pass: the caches are left-padded to the
-  longest, padding is masked out and each row gets its true position, then each request's
-  new key/value column is appended to its own cache. (The copy into a padded batch costs a
-  pass over the batch's KV every step; a paged attention kernel would avoid it.)
-- preemption is by recompute only: a preempted request's cache is dropped, and it is
+- every request that holds KV owns a *slot*: a row of one preallocated buffer per layer
+  (``SlotKVCache``: slots x kv heads x token capacity x head dim). Its tokens sit at
+  columns ``0 .. n-1`` of its row; the scheduler's ``KVCache`` counts its blocks, and the
+  executor holds exactly ``num_computed_tokens`` tokens for every running request. Slots are
+  kept dense: when a request leaves, the last slot's row moves into the hole (one request's
+  KV copied once), so the running requests occupy rows ``0 .. n-1``;
+- each prefill chunk is one forward pass over its new tokens, written into its row after
+  the cached ones (chunked prefill and recompute are the same call);
+- all decodes of the step are one batched forward pass over the rows they span. Each row
+  writes its new key/value at its own column, and attends through a mask to its columns
+  ``0 .. n``; the rows are a view of the buffer, so nothing is copied or re-padded per step.
+  A row in the span that is not decoding this step (a prefill still part-way, or a decode
+  the policy deferred) computes a throw-away token at a column past its length, where its
+  next chunk overwrites it; with the dense layout such rows are rare.
+- the buffer grows (doubling, copied once) when a request needs more columns or a new
+  request needs a row; released rows are reused, never shrunk. Its size is therefore the
+  most requests that were running at once times the longest, not the scheduler's KV budget.
+- preemption is by recompute only: a preempted request's slot is released, and it is
   prefilled again from token 0. Build the ``Scheduler`` with ``preemption_mode="recompute"``;
   a plan that swaps a request in is refused.
 
@@ -29,10 +38,10 @@ sliding-window or linear-attention layers are refused: their caches do not hold 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from transformers import DynamicCache, PreTrainedModel
 from transformers.cache_utils import DynamicLayer
 
+from inference.engine.slot_cache import SlotKVCache
 from scheduling.plan import PrefillChunk, StepPlan
 from scheduling.request import Request
 
@@ -49,20 +58,36 @@ class TorchExecutor:
             raise ValueError("TorchExecutor needs a model whose every layer attends to all tokens")
         self.model = model.eval()
         self.device = torch.device(device) if device is not None else model.device
-        self._caches: dict[int, DynamicCache] = {}
+        self._cache = SlotKVCache(len(layers))
+        self._slot_of: dict[int, int] = {}
+        self._owners: list[int] = []
+        """Request id per slot; slots 0 .. len-1 are in use."""
+        self._lengths: list[int] = []
+        """Tokens held per slot."""
 
     @property
     def num_cached_tokens(self) -> int:
         """Tokens whose keys and values are held, over all requests."""
-        return sum(cache.get_seq_length() for cache in self._caches.values())
+        return sum(self._lengths)
 
     def num_cached_tokens_of(self, request_id: int) -> int:
-        cache = self._caches.get(request_id)
-        return cache.get_seq_length() if cache is not None else 0
+        slot = self._slot_of.get(request_id)
+        return self._lengths[slot] if slot is not None else 0
 
+    @torch.inference_mode()  # the buffers are inference tensors: moving a row is an in-place update
     def release(self, request_id: int) -> None:
-        """Drop a request's cache: called when it finishes or is preempted."""
-        self._caches.pop(request_id, None)
+        """Drop a request's KV (called when it finishes or is preempted); its slot is refilled
+        by the last one, so the slots in use stay 0 .. n-1."""
+        slot = self._slot_of.pop(request_id, None)
+        if slot is None:
+            return
+        last = len(self._owners) - 1
+        if slot != last:
+            self._cache.move_slot(last, slot, self._lengths[last])
+            self._owners[slot], self._lengths[slot] = self._owners[last], self._lengths[last]
+            self._slot_of[self._owners[slot]] = slot
+        self._owners.pop()
+        self._lengths.pop()
 
     @torch.inference_mode()
     def run(self, plan: StepPlan) -> dict[int, int | None]:
@@ -84,59 +109,52 @@ class TorchExecutor:
         request = chunk.request
         token_ids = request.extra[TOKEN_IDS]
         start, end = chunk.num_cached_tokens, chunk.num_cached_tokens + chunk.num_new_tokens
-        if start == 0:
-            self._caches[request.request_id] = DynamicCache(config=self.model.config)
-        cache = self._caches[request.request_id]
-        self._check_cached(request, cache, start)
+        if start == 0 and request.request_id not in self._slot_of:
+            self._slot_of[request.request_id] = len(self._owners)
+            self._owners.append(request.request_id)
+            self._lengths.append(0)
+        slot = self._slot_of[request.request_id]
+        self._check_cached(request, self._lengths[slot], start)
+        self._cache.reserve(len(self._owners), end)
+        self._cache.bind_chunk(slot, start, end)
         input_ids = torch.tensor([token_ids[start:end]], device=self.device)
         position_ids = torch.arange(start, end, device=self.device).unsqueeze(0)
-        logits = self.model(input_ids=input_ids, position_ids=position_ids, past_key_values=cache,
+        logits = self.model(input_ids=input_ids, position_ids=position_ids, past_key_values=self._cache,
                             use_cache=True, logits_to_keep=1).logits
+        self._lengths[slot] = end
         if end < len(token_ids):
             return None  # more of the prompt (or of the recompute) to go: no token yet
         return int(logits[0, -1].argmax())
 
     def _decode(self, decodes: list[Request]) -> list[int]:
-        caches = [self._caches[r.request_id] for r in decodes]
-        lengths = [cache.get_seq_length() for cache in caches]
-        for request, cache in zip(decodes, caches):
-            self._check_cached(request, cache, len(request.extra[TOKEN_IDS]) - 1)
-        input_ids = torch.tensor([[r.extra[TOKEN_IDS][-1]] for r in decodes], device=self.device)
-        position_ids = torch.tensor([[length] for length in lengths], device=self.device)
-        if len(decodes) == 1:  # nothing to pad: run on the request's own cache
-            logits = self.model(input_ids=input_ids, position_ids=position_ids,
-                                past_key_values=caches[0], use_cache=True, logits_to_keep=1).logits
-            return [int(logits[0, -1].argmax())]
-        batch_cache, attention_mask = self._left_padded(caches, lengths)
-        logits = self.model(input_ids=input_ids, position_ids=position_ids,
-                            attention_mask=attention_mask, past_key_values=batch_cache,
-                            use_cache=True, logits_to_keep=1).logits
-        for row, cache in enumerate(caches):
-            for layer_idx, layer in enumerate(batch_cache.layers):
-                cache.update(layer.keys[row:row + 1, :, -1:], layer.values[row:row + 1, :, -1:],
-                             layer_idx)
-        return logits[:, -1].argmax(dim=-1).tolist()
-
-    def _left_padded(self, caches: list[DynamicCache],
-                     lengths: list[int]) -> tuple[DynamicCache, torch.Tensor]:
-        """One cache for the batch, each row left-padded to the longest, and the 2-D mask
-        (one extra column for the token being decoded) that hides the padding."""
+        slots = [self._slot_of[r.request_id] for r in decodes]
+        for request, slot in zip(decodes, slots):
+            self._check_cached(request, self._lengths[slot], len(request.extra[TOKEN_IDS]) - 1)
+        first, end = min(slots), max(slots) + 1
+        last_tokens = [0] * (end - first)  # rows that are not decoding get a throw-away token
+        for request, slot in zip(decodes, slots):
+            last_tokens[slot - first] = request.extra[TOKEN_IDS][-1]
+        lengths = self._lengths[first:end]
         longest = max(lengths)
-        pads = [(0, 0, longest - n, 0) for n in lengths]  # on the left of the sequence dimension
-        layers = []
-        for layer_idx in range(len(caches[0].layers)):
-            keys = [F.pad(c.layers[layer_idx].keys, pad) for c, pad in zip(caches, pads)]
-            values = [F.pad(c.layers[layer_idx].values, pad) for c, pad in zip(caches, pads)]
-            layers.append((torch.cat(keys), torch.cat(values)))
-        positions = torch.arange(longest + 1, device=self.device)
-        starts = torch.tensor([longest - n for n in lengths], device=self.device)
-        attention_mask = (positions.unsqueeze(0) >= starts.unsqueeze(1)).long()
-        return DynamicCache(ddp_cache_data=layers), attention_mask
+        self._cache.reserve(len(self._owners), longest + 1)
+        positions = torch.tensor(lengths, device=self.device)
+        self._cache.bind_decode(first, end, positions, longest + 1)
+        # Row r attends to its columns 0 .. lengths[r] (its cached tokens and the new one). A 4-D
+        # mask goes to attention as is; from a 2-D one transformers would build a causal mask
+        # with one query position for all rows, which their different lengths do not have.
+        columns = torch.arange(longest + 1, device=self.device)
+        attention_mask = (columns <= positions.unsqueeze(1))[:, None, None, :]
+        logits = self.model(input_ids=torch.tensor(last_tokens, device=self.device).unsqueeze(1),
+                            position_ids=positions.unsqueeze(1), attention_mask=attention_mask,
+                            past_key_values=self._cache, use_cache=True, logits_to_keep=1).logits
+        next_tokens = logits[:, -1].argmax(dim=-1).tolist()
+        for slot in slots:
+            self._lengths[slot] += 1
+        return [next_tokens[slot - first] for slot in slots]
 
     @staticmethod
-    def _check_cached(request: Request, cache: DynamicCache, expected: int) -> None:
+    def _check_cached(request: Request, held: int, expected: int) -> None:
         """The executor and the scheduler must agree on what is cached, or tokens go wrong silently."""
-        held = cache.get_seq_length()
         if held != expected or held != request.num_computed_tokens:
             raise RuntimeError(f"request {request.request_id}: executor holds {held} tokens of KV, "
                                f"scheduler counts {request.num_computed_tokens}, step needs {expected}")
