@@ -34,7 +34,7 @@ class OneLineParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _checked(parse: Callable[[str], object]) -> Callable[[str], object]:
+def checked(parse: Callable[[str], object]) -> Callable[[str], object]:
     """Wrap a parser so argparse shows its message (it hides a ValueError's text)."""
     def wrapped(text: str) -> object:
         try:
@@ -101,11 +101,11 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--rate", type=positive, help="poisson: requests per second")
     load.add_argument("--duration", type=positive, help="poisson: seconds of arrivals")
     load.add_argument("--num-requests", type=int, help="poisson: number of requests")
-    load.add_argument("--priority-mix", type=_checked(workloads.parse_priority_mix),
+    load.add_argument("--priority-mix", type=checked(workloads.parse_priority_mix),
                       help="five weights for priorities 0..4, e.g. 0.1,0.2,0.3,0.2,0.2")
-    load.add_argument("--prompt-tokens", type=_checked(workloads.parse_length_dist),
+    load.add_argument("--prompt-tokens", type=checked(workloads.parse_length_dist),
                       default=workloads.REFERENCE_PROMPT_TOKENS, help=workloads.LENGTH_DIST_FORMS)
-    load.add_argument("--output-tokens", type=_checked(workloads.parse_length_dist),
+    load.add_argument("--output-tokens", type=checked(workloads.parse_length_dist),
                       default=workloads.REFERENCE_OUTPUT_TOKENS, help=workloads.LENGTH_DIST_FORMS)
 
     pred = parser.add_argument_group("predictors")
@@ -114,7 +114,7 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     pred.add_argument("--length-error-rate", type=non_negative, default=0.0)
 
     out = parser.add_argument_group("output")
-    out.add_argument("--slo", type=_checked(metrics.parse_slos), default=metrics.DEFAULT_SLOS,
+    out.add_argument("--slo", type=checked(metrics.parse_slos), default=metrics.DEFAULT_SLOS,
                      help="per-priority SLOs, e.g. 0:1:0.05,4:30:0.2 (priority:ttft_s:tpot_s)")
     out.add_argument("--json", type=Path, help="write the results as JSON")
     out.add_argument("--html", type=Path, help="write a self-contained Plotly report")

@@ -37,7 +37,7 @@ def priority_label(priority: int | str) -> str:
     return PRIORITY_LABELS.get(int(priority), f"P{priority}")
 
 
-def _format_value(value: float | int | None, kind: str) -> str:
+def format_value(value: float | int | None, kind: str) -> str:
     if value is None:
         return "-"
     if kind == "count":
@@ -54,7 +54,7 @@ def format_table(summaries: dict[str, dict]) -> str:
     for policy, summary in summaries.items():
         groups = [(priority_label(p), g) for p, g in summary["per_priority"].items()]
         for label, group in groups + [("all", summary["overall"])]:
-            rows.append([policy, label] + [_format_value(group.get(key), kind)
+            rows.append([policy, label] + [format_value(group.get(key), kind)
                                            for _, key, kind in TABLE_COLUMNS])
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
 
@@ -84,14 +84,14 @@ def format_summary_lines(summaries: dict[str, dict]) -> str:
         p0_mean = summary["per_priority"].get("0", {}).get("mean_latency_s")
         fields = [
             f"{overall['requests']} req",
-            f"mean {_format_value(overall['mean_latency_s'], 's')} s",
-            f"p99 {_format_value(overall['p99_latency_s'], 's')} s",
-            f"P0 mean {_format_value(p0_mean, 's')} s",
+            f"mean {format_value(overall['mean_latency_s'], 's')} s",
+            f"p99 {format_value(overall['p99_latency_s'], 's')} s",
+            f"P0 mean {format_value(p0_mean, 's')} s",
             f"{_format_number(overall['throughput_tok_s'], '.1f')} tok/s",
             f"goodput {_format_number(overall['goodput_req_s'], '.2f')} req/s",
             f"{overall['preemptions']} preemptions",
-            f"KV util mean {_format_value(overall['kv_util_mean'], 'fraction')}"
-            f" peak {_format_value(overall['kv_util_peak'], 'fraction')}",
+            f"KV util mean {format_value(overall['kv_util_mean'], 'fraction')}"
+            f" peak {format_value(overall['kv_util_peak'], 'fraction')}",
         ]
         lines.append(f"{policy.ljust(width)}  " + ", ".join(fields))
     return "\n".join(lines)

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 DASHBOARD_GROUP = "dashboard"
 MESSAGE_TYPE = "live.event"
 ENGINE_EVENT_INTERVAL_S = 0.5
-RESPONSE_PREVIEW_CHARS = 280
+PREVIEW_CHARS = 280
 
 _consumer_loop: asyncio.AbstractEventLoop | None = None
 
@@ -98,8 +98,8 @@ def call_summary(call) -> dict[str, Any]:
         "priority_colour": level(priority).colour if priority is not None else None,
         "predicted_priority": call.predicted_priority,
         "override_priority": call.override_priority,
-        "text_preview": call.text[:RESPONSE_PREVIEW_CHARS],
-        "response_preview": call.response[:RESPONSE_PREVIEW_CHARS],
+        "text_preview": call.text[:PREVIEW_CHARS],
+        "response_preview": call.response[:PREVIEW_CHARS],
         "received_at": _iso(call.received_at),
         "started_at": _iso(call.started_at),
         "first_token_at": _iso(call.first_token_at),

@@ -7,8 +7,6 @@ import random
 
 import numpy as np
 import pytest
-import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from inference.calibration import (Probe, ProbeRequest, StepSample, fit_step_time, nnls,
                                    run_calibration, setting_mapping, write_setting_file)
@@ -17,16 +15,6 @@ from scheduling.cli import main as scheduling_cli
 from scheduling.hardware import load_setting_file
 
 KNOWN = {"c2": 0.02, "c1": 3e-6, "prefill_a": 2e-8, "prefill_b": 4e-4}
-
-
-@pytest.fixture(scope="module")
-def tiny_model() -> LlamaForCausalLM:
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=256, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-                         bos_token_id=None, eos_token_id=None, pad_token_id=0)
-    return LlamaForCausalLM(config).eval()
 
 
 def synthetic_samples(duration, seed: int = 0) -> list[StepSample]:

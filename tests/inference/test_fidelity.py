@@ -6,8 +6,6 @@ from __future__ import annotations
 import collections
 
 import pytest
-import torch
-from transformers import LlamaConfig, LlamaForCausalLM
 
 from inference.engine.torch_executor import TorchExecutor
 from inference.fidelity import (Outcome, TraceCall, build_trace, compare, format_rows, run_fidelity)
@@ -20,18 +18,6 @@ SETTING = setting_from_mapping({
     "name": "exact", "gpu_memory_gib": 1.0, "num_params_b": 0.001, "hidden_size": 32, "num_layers": 2,
     "kv_hidden_size": 16, "c1": 2e-5, "c2": 0.01, "prefill_a": 1e-6, "prefill_b": 2e-4,
     "kv_reload_s_per_token": 0.0, "block_size": 16, "preemption_mode": "recompute"})
-
-
-@pytest.fixture(scope="module")
-def tiny_model() -> LlamaForCausalLM:
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=256, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-                         bos_token_id=None, eos_token_id=None, pad_token_id=0)
-    model = LlamaForCausalLM(config).eval()
-    model.generation_config.eos_token_id = None
-    return model
 
 
 def corpus(num_calls: int) -> list[LabelledCall]:

@@ -8,20 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from inference.model_store import build_tiny_causal_lm
 from scheduling.hardware import load_setting_file
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    torch.set_num_threads(1)
-    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny_lm"))
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,12 @@ import time
 import pytest
 from django.contrib.auth import get_user_model
 
-from inference.model_store import build_tiny_causal_lm
 from triage_site import engine_host
 from triage_site.models import Call, CallStatus
 from triage_site.services.calls import call_create, call_override_priority
 
 TEXT = "My father fell down the stairs and his wrist is swollen, he can move his fingers."
 TIMEOUT_S = 60
-
-
-@pytest.fixture(scope="session")
-def tiny_lm_dir(tmp_path_factory):
-    return build_tiny_causal_lm(tmp_path_factory.mktemp("tiny_lm"))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from inference.levels import level
+from scheduling.report import format_value
 from triage_site.models import ScenarioRun, ScenarioRunStatus, ScenarioTarget
 from triage_site.services.scenarios import scenario_run_call_figures
 
@@ -65,7 +66,7 @@ def run_page_context(run: ScenarioRun) -> dict[str, Any]:
     return {
         "run": run,
         "columns": [label for label, _, _ in columns],
-        "rows": [(label, [_format(group.get(key), kind) for _, key, kind in columns])
+        "rows": [(label, [format_value(group.get(key), kind) for _, key, kind in columns])
                  for label, group in groups],
         "charts": _charts(run, groups),
         "refresh_s": REFRESH_S if run.status == ScenarioRunStatus.RUNNING or still_changing else None,
@@ -114,13 +115,3 @@ def _charts(run: ScenarioRun, groups: list[tuple[str, dict]]) -> list[dict]:
         chart("calls", "Calls per priority", "calls",
               [("done", "num_done"), ("failed", "num_failed"), ("rated at this level", "num_predicted_as_level")]),
     ]
-
-
-def _format(value: float | int | None, kind: str) -> str:
-    if value is None:
-        return "-"
-    if kind == "count":
-        return str(value)
-    if kind == "fraction":
-        return f"{100 * value:.1f}%"
-    return f"{value:.3f}"

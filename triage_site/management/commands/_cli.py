@@ -8,14 +8,14 @@ naming the problem and exit code 2 either way.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import NoReturn
 
 from django.core.management.base import CommandError, CommandParser
 
+from scheduling.cli import checked
+
 EXIT_USAGE = 2
-T = TypeVar("T")
 
 
 def make_errors_one_line(parser: CommandParser) -> CommandParser:
@@ -26,17 +26,6 @@ def make_errors_one_line(parser: CommandParser) -> CommandParser:
         raise CommandError(message, returncode=EXIT_USAGE)
     parser.error = error  # type: ignore[method-assign]
     return parser
-
-
-def checked(parse: Callable[[str], T]) -> Callable[[str], T]:
-    """An argparse type that shows the parser's own message (argparse hides a ValueError's)."""
-    def wrapped(text: str) -> T:
-        try:
-            return parse(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    wrapped.__name__ = parse.__name__
-    return wrapped
 
 
 @checked
