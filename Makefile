@@ -11,10 +11,11 @@ venv: $(VENV)/.installed
 
 # The stamp makes re-runs instant until requirements.txt changes. torch goes
 # first so pip settles the (CPU) torch wheel before resolving the rest.
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install $(TORCH)
 	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-nodeps.txt
 	touch $@
 
 migrate: venv
