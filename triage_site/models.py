@@ -69,6 +69,13 @@ class Call(models.Model):
     response = models.TextField(blank=True)
     num_preemptions = models.PositiveIntegerField(default=0)
 
+    dispatch_number = models.PositiveIntegerField(
+        default=0, help_text="Bumped each time the call is sent to the broker; a message carrying an "
+                             "older number was superseded (an override re-ranked the call) and does nothing.")
+    dispatched_at = models.DateTimeField(null=True, blank=True,
+                                         help_text="Last handed to the broker (fleet generation).")
+    engine_worker = models.CharField(max_length=200, blank=True,
+                                     help_text="The engine (host:pid) that holds or last held the call.")
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True, help_text="First scheduled by the engine.")
     first_token_at = models.DateTimeField(null=True, blank=True)
@@ -107,6 +114,19 @@ def _seconds_between(start, end) -> float | None:
     if start is None or end is None:
         return None
     return (end - start).total_seconds()
+
+
+class EngineWorker(models.Model):
+    """An engine's heartbeat: which engines are alive, and what each holds (the fleet panel)."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="host:pid of the engine's process.")
+    last_seen_at = models.DateTimeField()
+    num_seats = models.PositiveIntegerField(help_text="The engine's batch size (max_num_seqs).")
+    waiting_per_level = models.JSONField(default=list)
+    running_per_level = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"engine {self.name}"
 
 
 class ApiToken(models.Model):
