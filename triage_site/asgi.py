@@ -16,9 +16,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from django.conf import settings  # noqa: E402
 
 from triage_site import live  # noqa: E402
+from triage_site.generation import get_generation_backend  # noqa: E402
 from triage_site.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -42,9 +42,6 @@ application = RememberConsumerLoop(ProtocolTypeRouter(
     }
 ))
 
-if settings.TRIAGE_GENERATION == "in-process":
-    # The embedded default: this process generates. Load the model now and pick up calls a
-    # previous run left unfinished, in the background.
-    from triage_site.engine_host import start_in_process_engine  # noqa: E402
-
-    start_in_process_engine()
+# Whatever generation needs beside the server: embedded, the engine (loaded now, in the background,
+# picking up calls a previous run left unfinished); fleet, the sweeper of calls the broker missed.
+get_generation_backend().start_server()

@@ -1,4 +1,4 @@
-"""The Celery app; tasks are configured from Django settings prefixed CELERY_."""
+"""The Celery app; configured from Django settings prefixed CELERY_ (queues: settings/base.py)."""
 
 from __future__ import annotations
 
@@ -11,5 +11,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "triage_site.settings.local")
 app = Celery("triage_site")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-
-import triage_site.worker  # noqa: E402,F401 - registers the worker's signal and control command
+# A worker's own additions (engine, reservation, override command), loaded only in workers.
+app.steps["consumer"].add("triage_site.fleet_worker:RoutineReservation")

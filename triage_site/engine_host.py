@@ -27,8 +27,9 @@ from inference.prompts import call_messages, render_chat
 from scheduling.plan import BatchLimits
 from triage_site import live
 from triage_site.models import Call, CallStatus
-from triage_site.services.calls import call_classify, call_fail
-from triage_site.services.generation import call_complete, call_mark_generating, call_queue
+from triage_site.services.classification import call_classify, call_fail
+from triage_site.services.generation import (call_complete, call_mark_generating, call_queue,
+                                             engine_worker_heartbeat, engine_worker_is_alive)
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,9 @@ logger = logging.getLogger(__name__)
 class CallListener:
     """Hears the engine loop (on its thread): stores each change, then tells the dashboard."""
 
-    def __init__(self, engine_info: dict[str, str]) -> None:
+    def __init__(self, engine_info: dict[str, str], heartbeat: StoredHeartbeat | None = None) -> None:
         self.engine_info = engine_info
+        self.heartbeat = heartbeat
         self._window_start_s: float | None = None  # of the tokens counted since the last event
         self._tokens_since_event = 0
         self._last_heartbeat_s = 0.0
@@ -65,6 +67,8 @@ class CallListener:
 
     def on_step(self, record: StepRecord, snapshot: QueueSnapshot) -> None:
         now = time.monotonic()
+        if self.heartbeat is not None:
+            self.heartbeat.beat(snapshot, now)
         if self._window_start_s is None:  # busy again: the idle time is no part of the rate
             self._window_start_s = now - record.step_s - record.scheduler_s
         self._tokens_since_event += record.num_output_tokens
@@ -83,9 +87,31 @@ class CallListener:
     def on_idle(self, snapshot: QueueSnapshot) -> None:
         """A heartbeat while idle, so the dashboard counts this worker as online."""
         now = time.monotonic()
+        if self.heartbeat is not None:
+            self.heartbeat.beat(snapshot, now)
         if now - self._last_heartbeat_s >= HEARTBEAT_INTERVAL_S:
             self._last_heartbeat_s = now
             live.publish(engine_event(self.engine_info, snapshot, None, tokens_per_s=0.0))
+
+
+
+class StoredHeartbeat:
+    """The engine's heartbeat in the database: other workers read it to tell a live engine from a
+    dead one, and the dashboard's fleet panel shows what each engine holds."""
+
+    def __init__(self, name: str, num_seats: int) -> None:
+        self.name = name
+        self.num_seats = num_seats
+        self._last_s = float("-inf")
+
+    def beat(self, snapshot: QueueSnapshot, now: float) -> None:
+        if now - self._last_s < settings.TRIAGE_FLEET_HEARTBEAT_S:
+            return
+        self._last_s = now
+        with _db():
+            engine_worker_heartbeat(name=self.name, num_seats=self.num_seats,
+                                    waiting_per_level=list(snapshot.num_waiting_per_level),
+                                    running_per_level=list(snapshot.num_running_per_level))
 
 
 HEARTBEAT_INTERVAL_S = 3.0
@@ -137,24 +163,30 @@ def _load_engine_loop() -> EngineLoop:
                     BatchLimits(settings.TRIAGE_ENGINE_MAX_NUM_SEQS,
                                 settings.TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS),
                     settings.TRIAGE_ENGINE_KV_CAPACITY_TOKENS, device=device)
-    info = {"worker": f"{socket.gethostname()}:{os.getpid()}", "policy": engine.policy.name,
+    info = {"worker": engine_name(), "policy": engine.policy.name,
             "model": Path(settings.TRIAGE_LM_DIR).name, "device": str(device)}
     logger.info("engine ready: policy %s, model %s, device %s", info["policy"], info["model"], device)
-    return EngineLoop(engine, CallListener(info)).start()
+    heartbeat = StoredHeartbeat(info["worker"], settings.TRIAGE_ENGINE_MAX_NUM_SEQS)
+    return EngineLoop(engine, CallListener(info, heartbeat)).start()
 
 
-def submit_call(call_id: int) -> Future | None:
+def engine_name() -> str:
+    """This process's engine as other processes see it (calls, heartbeats, the dashboard)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def submit_call(call_id: int, dispatch_number: int | None = None) -> Future | None:
     """Hand a classified call to this process's engine; the future resolves once it is stored.
 
-    None when the call has nothing left to generate. A call already in this engine keeps its
-    place (a redelivered task joins it instead of restarting it).
+    None when the call has nothing left to generate (or, with ``dispatch_number``, was re-sent
+    since). A call already in this engine keeps its place (a redelivered task joins it).
     """
     loop = get_engine_loop()
     with _submitting:  # so two threads cannot both queue the call: one joins the other
         in_flight = loop.future_of(call_id)
         if in_flight is not None:
             return in_flight
-        call = call_queue(call_id=call_id)
+        call = call_queue(call_id=call_id, engine_worker=engine_name(), dispatch_number=dispatch_number)
         if call is None:
             return None
         messages = call.chat_messages or call_messages(call.text, call.priority)
@@ -163,6 +195,37 @@ def submit_call(call_id: int) -> Future | None:
             call.max_new_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS, call.predicted_output_tokens))
     live.publish_call(call)
     return future
+
+
+def serve_call(call_id: int, dispatch_number: int | None) -> str:
+    """A GPU worker's task: generate the call here unless that is done, superseded, or being done.
+
+    Returns the call's status once it is stored (or why there was nothing to do). A call another
+    live engine holds (its message came back after a broker restart, say) is waited for, not
+    generated twice; if that engine falls silent, this one takes the call over.
+    """
+    silence_s = 5 * settings.TRIAGE_FLEET_HEARTBEAT_S
+    while True:
+        with _db():
+            call = call_classify(call_id=call_id)  # normally rated at intake; this covers old messages
+        if call.status in (CallStatus.DONE, CallStatus.FAILED):
+            return call.status
+        if dispatch_number is not None and call.dispatch_number != dispatch_number:
+            return "superseded"
+        held_elsewhere = (call.status in (CallStatus.QUEUED, CallStatus.GENERATING)
+                          and call.engine_worker not in ("", engine_name())
+                          and get_engine_loop().future_of(call_id) is None)
+        if held_elsewhere and engine_worker_is_alive(name=call.engine_worker, silence_s=silence_s):
+            time.sleep(1.0)
+            continue
+        future = submit_call(call_id, dispatch_number)
+        if future is not None:
+            try:
+                future.result()
+            except Exception:  # noqa: BLE001 - the listener stored the failure on the call
+                pass
+        call.refresh_from_db()
+        return call.status
 
 
 def engine_loop_started() -> bool:

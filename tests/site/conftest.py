@@ -22,7 +22,7 @@ def tiny_engine_settings(tiny_classifier_settings, tiny_lm_dir):
     process on the tiny LM (loaded on first use, stopped afterwards)."""
     settings = tiny_classifier_settings
     settings.TRIAGE_LM_DIR = tiny_lm_dir
-    settings.TRIAGE_GENERATION = "in-process"
+    settings.TRIAGE_GENERATION = "embedded"
     engine_host.forget_engine_loop()
     yield settings
     engine_host.forget_engine_loop()

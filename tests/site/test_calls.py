@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 
 from inference.triage.base import MAX_CALL_TEXT_CHARS
 from triage_site.models import Call, CallStatus
-from triage_site.services.calls import call_classify, call_create, call_override_priority
+from triage_site.services.calls import call_create, call_override_priority
+from triage_site.services.classification import call_classify
 
 TEXT = "My husband collapsed in the kitchen and he is not breathing, please hurry."
 

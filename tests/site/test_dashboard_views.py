@@ -109,8 +109,8 @@ def test_an_unknown_call_is_404(dispatcher_client):
 def test_an_override_changes_the_urgency_records_who_and_tells_the_engine(
         dispatcher_client, dispatcher, call, monkeypatch, django_capture_on_commit_callbacks):
     told = []
-    monkeypatch.setattr("triage_site.services.dispatch.call_reprioritise_in_engine",
-                        lambda **kwargs: told.append(kwargs))
+    monkeypatch.setattr("triage_site.generation.base.NoGeneration.reprioritise",
+                        lambda self, **kwargs: told.append(kwargs))
     with django_capture_on_commit_callbacks(execute=True):
         page = dispatcher_client.post(f"/calls/{call.pk}/override/", {"priority": "0"})
     assert page.status_code == 302 and page["Location"] == f"/calls/{call.pk}/"

@@ -20,7 +20,7 @@ def generation(settings, tiny_classifier_settings, tiny_lm_dir):
     """An engine on a tiny LM in this process; stopped afterwards."""
     settings.TRIAGE_LM_DIR = tiny_lm_dir
     settings.TRIAGE_ENGINE_MAX_NEW_TOKENS = 8
-    settings.TRIAGE_GENERATION = "in-process"
+    settings.TRIAGE_GENERATION = "embedded"
     engine_host.forget_engine_loop()
     yield settings
     engine_host.forget_engine_loop()
@@ -60,7 +60,7 @@ def test_an_api_call_caps_its_own_length(generation):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_celery_task_returns_only_once_the_response_is_stored(generation):
-    generation.TRIAGE_GENERATION = "celery"  # tasks are eager in tests: .delay runs process_call here
+    generation.TRIAGE_GENERATION = "fleet"  # tasks are eager in tests: .delay runs process_call here
     call = call_create(text=TEXT)
     call.refresh_from_db()
     assert call.status == CallStatus.DONE and call.output_tokens == 8
@@ -89,7 +89,7 @@ def test_calls_a_dead_process_left_unfinished_are_generated_on_restart(generatio
     generation.TRIAGE_GENERATION = "off"  # as if the process died right after storing them
     left = [call_create(text=TEXT) for _ in range(2)]
     Call.objects.filter(pk=left[1].pk).update(status=CallStatus.GENERATING, response="half an ans")
-    generation.TRIAGE_GENERATION = "in-process"
+    generation.TRIAGE_GENERATION = "embedded"
     assert engine_host.resubmit_unfinished_calls() == 2
     for call in left:
         done = wait_for(call.pk, {CallStatus.DONE})
@@ -98,7 +98,7 @@ def test_calls_a_dead_process_left_unfinished_are_generated_on_restart(generatio
 
 @pytest.mark.django_db(transaction=True)
 def test_the_workers_override_command_re_ranks_the_call_it_holds(generation):
-    from triage_site.worker import reprioritise_call
+    from triage_site.fleet_worker import reprioritise_call
 
     generation.TRIAGE_ENGINE_MAX_NEW_TOKENS = 4000
     call = call_create(text=TEXT)

@@ -272,9 +272,10 @@ def test_with_generation_off_it_is_a_503_saying_so(client, auth, served):
 
 @pytest.mark.django_db
 def test_a_call_that_does_not_finish_in_time_is_a_504_and_goes_on(client, auth, served, monkeypatch):
-    served.TRIAGE_GENERATION = "in-process"
+    served.TRIAGE_GENERATION = "embedded"
     served.TRIAGE_API_TIMEOUT_S = 0.3
-    monkeypatch.setattr("triage_site.services.dispatch.call_dispatch", lambda call_id: None)  # never served
+    monkeypatch.setattr("triage_site.generation.embedded.EmbeddedGeneration.dispatch",
+                        lambda self, call_id: None)  # never served
     error = assert_openai_error(post(client, user_says(), auth), 504, None, "still received")
     assert error["code"] == "timeout" and "/api/calls/" in error["message"]
     assert Call.objects.get().source == CallSource.API
@@ -283,7 +284,7 @@ def test_a_call_that_does_not_finish_in_time_is_a_504_and_goes_on(client, auth, 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_call_that_fails_is_a_503_with_the_reason(client, auth, served, missing_classifier_settings, stream):
-    served.TRIAGE_GENERATION = "in-process"
+    served.TRIAGE_GENERATION = "embedded"
     error = assert_openai_error(post(client, user_says(stream=stream), auth), 503, None, "train_triage")
     assert error["code"] == "call_failed"
     assert Call.objects.get().status == CallStatus.FAILED

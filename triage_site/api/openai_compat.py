@@ -15,6 +15,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from ninja import NinjaAPI, Router
@@ -22,9 +23,11 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from inference.triage.base import InvalidCallText, validate_call_text
 from triage_site.api.call_watch import CallTimeout, CallWatch
-from triage_site.api.calls import UNAUTHORIZED
+from triage_site.api.calls import SERVER_ERROR, UNAUTHORIZED, body_too_big_message, log_server_error
 from triage_site.api.openai_schemas import (
     MAX_MESSAGES_CHARS, ChatCompletionRequest, OpenAIError, chunk, completion, pydantic_error_to_openai)
+from triage_site.api.throttle import TooManyFailures
+from triage_site.generation import get_generation_backend
 from triage_site.models import Call, CallSource, CallStatus
 from triage_site.services.calls import call_create
 
@@ -56,14 +59,14 @@ async def chat_completions(request: HttpRequest, body: ChatCompletionRequest) ->
     if body.model != served_model():
         raise OpenAIError(404, f"model: the model {body.model!r} does not exist; this server serves "
                                f"{served_model()!r}", param="model", code="model_not_found")
-    if settings.TRIAGE_GENERATION == "off":
+    if not get_generation_backend().generates:
         raise OpenAIError(503, "generation is disabled on this server (TRIAGE_GENERATION is off): "
                                "calls are classified but not answered", type="server_error",
                           code="generation_disabled")
     user = request.auth.user
 
     def create() -> Call:
-        return call_create(text=chat.text, source=CallSource.API, priority=body.priority, user=user,
+        return call_create(text=chat.text, source=CallSource.API, priority=body.priority, user=user, owner=user,
                            chat_messages=chat.messages, max_new_tokens=chat.max_new_tokens)
 
     try:
@@ -205,7 +208,22 @@ def use_openai_errors(api: NinjaAPI) -> None:
     def http_error(request, exc: HttpError) -> JsonResponse:
         return OpenAIError(exc.status_code, str(exc)).response()
 
+    def too_many_failures(request, exc: TooManyFailures) -> JsonResponse:
+        response = OpenAIError(429, str(exc), type="requests", code="rate_limit_exceeded").response()
+        response["Retry-After"] = str(exc.retry_after_s)
+        return response
+
+    def too_big(request, exc: RequestDataTooBig) -> JsonResponse:
+        return OpenAIError(413, body_too_big_message(), code="request_too_large").response()
+
+    def server_error(request, exc: Exception) -> JsonResponse:
+        log_server_error(request, exc)
+        return OpenAIError(500, SERVER_ERROR, type="server_error").response()
+
     api.add_exception_handler(OpenAIError, openai_error)
     api.add_exception_handler(ValidationError, validation_error)
     api.add_exception_handler(AuthenticationError, authentication_error)
     api.add_exception_handler(HttpError, http_error)
+    api.add_exception_handler(TooManyFailures, too_many_failures)
+    api.add_exception_handler(RequestDataTooBig, too_big)
+    api.add_exception_handler(Exception, server_error)

@@ -12,25 +12,29 @@ from datetime import timedelta
 from django.utils import timezone
 
 from inference.engine.engine_loop import GenerationResult
-from triage_site.models import Call, CallStatus
+from triage_site.models import Call, CallStatus, EngineWorker
 
 logger = logging.getLogger(__name__)
 
 GENERATABLE = (CallStatus.CLASSIFIED, CallStatus.QUEUED, CallStatus.GENERATING)
 
 
-def call_queue(*, call_id: int) -> Call | None:
-    """Queue a classified call for the engine; None when there is nothing to generate.
+def call_queue(*, call_id: int, engine_worker: str = "", dispatch_number: int | None = None) -> Call | None:
+    """Queue a classified call for ``engine_worker``'s engine; None when there is nothing to generate.
 
-    A call found QUEUED or GENERATING was being served by a worker that died: its partial
-    response is dropped and it is queued again (generation restarts from the prompt).
+    A call found QUEUED or GENERATING was being served by an engine that died: its partial
+    response is dropped and it is queued again (generation restarts from the prompt). With
+    ``dispatch_number``, a call re-sent since (re-ranked in the broker) is left alone.
     """
-    updated = Call.objects.filter(pk=call_id, status__in=GENERATABLE).update(
+    calls = Call.objects.filter(pk=call_id, status__in=GENERATABLE)
+    if dispatch_number is not None:
+        calls = calls.filter(dispatch_number=dispatch_number)
+    updated = calls.update(
         status=CallStatus.QUEUED, queued_at=timezone.now(), started_at=None, first_token_at=None,
-        response="", prompt_tokens=None, output_tokens=None, finish_reason="")
+        response="", prompt_tokens=None, output_tokens=None, finish_reason="", engine_worker=engine_worker)
     if not updated:
         return None
-    logger.info("call %s queued for generation", call_id)
+    logger.info("call %s queued for generation on %s", call_id, engine_worker or "this engine")
     return Call.objects.get(pk=call_id)
 
 
@@ -59,3 +63,17 @@ def call_complete(*, call_id: int, result: GenerationResult) -> bool:
         logger.info("call %s done: %s tokens, %s preemptions", call_id, record.num_output_tokens,
                     record.num_preemptions)
     return bool(updated)
+
+
+def engine_worker_heartbeat(*, name: str, num_seats: int, waiting_per_level: list[int],
+                            running_per_level: list[int]) -> None:
+    """An engine says it is alive, and what it holds (the dashboard's fleet panel)."""
+    EngineWorker.objects.update_or_create(name=name, defaults={
+        "last_seen_at": timezone.now(), "num_seats": num_seats,
+        "waiting_per_level": waiting_per_level, "running_per_level": running_per_level})
+
+
+def engine_worker_is_alive(*, name: str, silence_s: float) -> bool:
+    """Has the named engine sent a heartbeat within ``silence_s``?"""
+    return EngineWorker.objects.filter(
+        name=name, last_seen_at__gte=timezone.now() - timedelta(seconds=silence_s)).exists()

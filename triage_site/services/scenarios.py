@@ -34,6 +34,7 @@ from scheduling.policies import make_policy
 from scheduling.simulator import simulate
 from triage_site.models import (ArrivalProcess, Call, CallSource, CallStatus, Scenario, ScenarioRun,
                                 ScenarioRunStatus, ScenarioTarget)
+from triage_site.generation import get_generation_backend
 from triage_site.services.calls import call_create
 from triage_site.services.scenario_plan import (LENGTHS_DESCRIPTION, Arrivals, PlannedCall, plan_calls,
                                                 simulator_requests)
@@ -78,17 +79,14 @@ def scenario_run_start(*, scenario_id: int, target: str | None = None, setting: 
 
 def engine_note(scenario_policy: str, engine_policy: str) -> str:
     """What an operator must know about who schedules an engine run's calls."""
-    mode = settings.TRIAGE_GENERATION
     notes = []
     if scenario_policy != engine_policy:
         notes.append(f"The scenario asks for policy {scenario_policy!r}, but the real engine schedules "
                      f"with its own policy {engine_policy!r} (TRIAGE_ENGINE_POLICY): these calls "
                      f"ran under {engine_policy!r}.")
-    if mode == "celery":
-        notes.append("Calls went to the GPU workers, which schedule with their own "
-                     "TRIAGE_ENGINE_POLICY (the policy shown is this process's setting).")
-    elif mode == "off":
-        notes.append("TRIAGE_GENERATION is 'off': the calls are classified, no engine answers them.")
+    backend_note = get_generation_backend().note()
+    if backend_note:
+        notes.append(backend_note)
     return " ".join(notes)
 
 
@@ -195,15 +193,9 @@ def _run_on_engine(run: ScenarioRun, calls: list[PlannedCall], sleep: Callable[[
 
 
 def _warm_up_engine() -> None:
-    """Embedded mode: load the classifier and the engine before the clock starts, so loading
-    them does not bunch up the first arrivals."""
-    if settings.TRIAGE_GENERATION != "in-process":
-        return
-    from triage_site.engine_host import get_engine_loop
-    from triage_site.triage import get_classifier
-
-    get_classifier()
-    get_engine_loop()
+    """Load the classifier and (embedded) the engine before the clock starts, so loading them
+    does not bunch up the first arrivals."""
+    get_generation_backend().warm_up()
 
 
 def scenario_run_wait_for_calls(*, run_id: int, timeout_s: float, poll_s: float = 1.0,

@@ -1,17 +1,23 @@
 """Settings shared by every environment; the environment is read once, here.
 
 Backends follow the environment: DATABASE_URL (dj-database-url) replaces the
-SQLite file under var/, and REDIS_URL switches Celery from eager in-process
-execution to a Redis broker and the channel layer from in-memory to Redis.
+SQLite file under var/; REDIS_URL switches the channel layer from in-memory to
+Redis; BROKER_URL (RabbitMQ) sends calls to GPU workers instead of this
+process's engine (TRIAGE_GENERATION=fleet, see triage_site.generation).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from scheduling.broker_key import MAX_BROKER_PRIORITY
 from triage_site.settings.env import read_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -68,7 +74,12 @@ TEMPLATES = [
 
 DATABASES: dict[str, dict[str, Any]] = {
     "default": ENV.database
-    or {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
+    or {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3",
+        # Many writers (requests, the engine thread): WAL lets readers run beside the one writer,
+        # IMMEDIATE takes the write lock when a transaction starts (so it waits for it there, not
+        # half-way through), and a writer waits up to 20 s for the lock instead of failing at once.
+        "OPTIONS": {"init_command": "PRAGMA journal_mode=wal; PRAGMA synchronous=normal;",
+                    "transaction_mode": "IMMEDIATE", "timeout": 20}}
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -109,13 +120,17 @@ else:
         }
     }
 
-# Where calls are generated: "in-process" (the embedded default: an engine thread in the web
-# process), "celery" (GPU workers: `celery -A triage_site worker -Q gpu`), or "off" (classify only).
-TRIAGE_GENERATION = "in-process" if ENV.redis_url is None else "celery"
+# Where calls are generated (triage_site.generation): "embedded" (an engine thread in the web
+# process: the default), "fleet" (GPU workers behind RabbitMQ: the default when BROKER_URL is
+# set) or "off" (classify only). TRIAGE_GENERATION overrides the choice.
+TRIAGE_GENERATION = ENV.generation or ("fleet" if ENV.broker_url else "embedded")
+if TRIAGE_GENERATION == "fleet" and not (ENV.broker_url and ENV.redis_url):
+    raise ImproperlyConfigured("TRIAGE_GENERATION=fleet needs BROKER_URL (RabbitMQ, where calls wait) and "
+                               "REDIS_URL (the channel layer that carries workers' live events).")
 TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic"
 TRIAGE_ENGINE_DEVICE = ENV.engine_device  # None: CUDA when available, else CPU
 TRIAGE_ENGINE_MAX_NEW_TOKENS = 96
-TRIAGE_ENGINE_MAX_NUM_SEQS = 8
+TRIAGE_ENGINE_MAX_NUM_SEQS = ENV.max_num_seqs or 8
 TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS = 512
 TRIAGE_ENGINE_KV_CAPACITY_TOKENS = 16384
 # The APIs (api/, v1/): the most tokens a client may ask for, and how long v1/chat/completions
@@ -123,27 +138,40 @@ TRIAGE_ENGINE_KV_CAPACITY_TOKENS = 16384
 TRIAGE_API_MAX_TOKENS = 512
 TRIAGE_API_TIMEOUT_S = 300.0
 
-# Without Redis, tasks run inline at .delay() so a bare checkout works end to end.
-CELERY_TASK_ALWAYS_EAGER = ENV.redis_url is None
+# The fleet (docs/ARCHITECTURE.md, "The fleet"): calls are rated here, then wait in RabbitMQ
+# priority queues ordered by the semantic key (scheduling.broker_key). Levels up to
+# TRIAGE_FLEET_URGENT_MAX_LEVEL go to their own queue. Each worker holds at most its seats plus
+# TRIAGE_FLEET_MARGIN routine calls (a per-consumer prefetch), and up to its seats more urgent
+# ones, so an urgent call reaching a busy fleet is taken at once and displaces a routine one.
+TRIAGE_FLEET_QUEUE = "gpu"
+TRIAGE_FLEET_URGENT_QUEUE = "gpu.urgent"
+TRIAGE_FLEET_URGENT_MAX_LEVEL = 1
+TRIAGE_FLEET_MARGIN = 2 if ENV.fleet_margin is None else ENV.fleet_margin
+TRIAGE_FLEET_HEARTBEAT_S = 2.0
+"""Engines write a heartbeat this often; one silent for 5x this long is presumed dead."""
+
+CELERY_TASK_ALWAYS_EAGER = ENV.broker_url is None  # no broker: tasks run inline at .delay()
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_URL = ENV.redis_url or "memory://"
-CELERY_RESULT_BACKEND = ENV.redis_url
+CELERY_BROKER_URL = ENV.broker_url or "memory://"
+CELERY_RESULT_BACKEND = None  # results live on the Call rows
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a broker restart, however long
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-# A GPU worker is one process with one engine; each call's task waits on a thread while the
-# engine's policy decides the order, so a worker holds up to CONCURRENCY calls for the policy to
-# choose from. A message is acknowledged only after its result is stored; if the worker dies,
-# Redis hands it out again after the visibility timeout (set it above the longest wait).
-CELERY_TASK_ROUTES = {"triage_site.tasks.process_call": {"queue": "gpu"}}
-CELERY_WORKER_POOL = "threads"
-CELERY_WORKER_CONCURRENCY = 64
+CELERY_TASK_CREATE_MISSING_QUEUES = False
+CELERY_TASK_DEFAULT_QUEUE = TRIAGE_FLEET_QUEUE
+CELERY_TASK_QUEUES = tuple(  # durable RabbitMQ priority queues; messages persist across restarts
+    Queue(name, routing_key=name, queue_arguments={"x-max-priority": MAX_BROKER_PRIORITY})
+    for name in (TRIAGE_FLEET_URGENT_QUEUE, TRIAGE_FLEET_QUEUE))
+CELERY_IMPORTS = ("triage_site.fleet_worker",)
+CELERY_WORKER_POOL = "threads"  # each call's task waits on a thread while the engine serves it
+CELERY_WORKER_CONCURRENCY = 2 * TRIAGE_ENGINE_MAX_NUM_SEQS + TRIAGE_FLEET_MARGIN
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_ACKS_LATE = True  # acknowledged after the response is stored
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ENV.redeliver_after_s or 3600}
 
 # Urgency classifier: "encoder" (fine-tuned MiniLM, built by `manage.py train_triage`) or
 # "prompted" (a local causal LM scoring the five labels). Models live outside git.
@@ -176,3 +204,35 @@ LOGGING: dict[str, Any] = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# --- Security (README, "Security") ----------------------------------------------------------------
+# Login lockout (django-axes): AXES_FAILURE_LIMIT wrong passwords in a row for one username from
+# one address lock that pair out for AXES_COOLOFF_TIME (a 429 page); a successful login resets
+# the count. The admin and the dispatcher login share it.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as axes asks: it answers a lockout
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# API tokens: the default lifetime of a new one (None: never expires), and how many failed
+# authentications one client address may make per window before every API request from it is a
+# 429 (django-ratelimit's rate syntax). The counts live in the cache: Redis when REDIS_URL is set,
+# so every web process shares them. If the cache fails, requests go through (emergency calls first).
+TRIAGE_API_TOKEN_DEFAULT_DAYS: int | None = 90
+TRIAGE_API_AUTH_FAILURE_RATE = "20/m"
+RATELIMIT_FAIL_OPEN = True
+if ENV.redis_url is not None:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": ENV.redis_url, "KEY_PREFIX": "triage"}}
+# Error pages and reports never show POST values, local variables or credentials
+# (triage_site/error_reports.py); log records never carry tokens or messages that quote call
+# text (triage_site/log_redaction.py): the filter sits on the console handler and on the
+# loggers whose records can carry them, so every handler sees the redacted record.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "triage_site.error_reports.PatientDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "triage_site.error_reports.PatientDataExceptionReporter"
+LOGGING["filters"] = {"redact_secrets": {"()": "triage_site.log_redaction.RedactSecrets"}}
+LOGGING["handlers"]["stderr"]["filters"] = ["redact_secrets"]
+for _logger in ("django", "django.request", "triage_site"):
+    LOGGING["loggers"].setdefault(_logger, {})["filters"] = ["redact_secrets"]

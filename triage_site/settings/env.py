@@ -6,6 +6,7 @@ a URL can carry a password.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,9 @@ from scheduling.policies import POLICIES
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
+_BROKER_SCHEMES = frozenset({"amqp", "amqps", "pyamqp"})
+GENERATION_BACKENDS = ("embedded", "fleet", "off")
+"""Where calls are generated (``triage_site.generation``): this process, GPU workers, nowhere."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,10 @@ class Env:
     models_dir: str | None = None
     engine_policy: str | None = None
     engine_device: str | None = None
-    redeliver_after_s: int | None = None
+    broker_url: str | None = None
+    generation: str | None = None
+    max_num_seqs: int | None = None
+    fleet_margin: int | None = None
 
 
 def read_env(environ: Mapping[str, str]) -> Env:
@@ -45,6 +52,7 @@ def read_env(environ: Mapping[str, str]) -> Env:
     hosts = values.get("DJANGO_ALLOWED_HOSTS")
     database_url = values.get("DATABASE_URL")
     redis_url = values.get("REDIS_URL")
+    broker_url = values.get("BROKER_URL")
     return Env(
         debug=None if debug is None else parse_bool("DJANGO_DEBUG", debug),
         secret_key=values.get("DJANGO_SECRET_KEY"),
@@ -56,16 +64,18 @@ def read_env(environ: Mapping[str, str]) -> Env:
         models_dir=values.get("TRIAGE_MODELS_DIR"),
         engine_policy=parse_choice("TRIAGE_POLICY", values.get("TRIAGE_POLICY"), tuple(POLICIES)),
         engine_device=values.get("TRIAGE_DEVICE"),
-        redeliver_after_s=parse_positive_int("TRIAGE_REDELIVER_AFTER_S",
-                                             values.get("TRIAGE_REDELIVER_AFTER_S")),
+        broker_url=None if broker_url is None else parse_broker_url(broker_url),
+        max_num_seqs=parse_positive_int("TRIAGE_MAX_NUM_SEQS", values.get("TRIAGE_MAX_NUM_SEQS")),
+        fleet_margin=parse_positive_int("TRIAGE_FLEET_MARGIN", values.get("TRIAGE_FLEET_MARGIN"), minimum=0),
+        generation=parse_choice("TRIAGE_GENERATION", values.get("TRIAGE_GENERATION"), GENERATION_BACKENDS),
     )
 
 
-def parse_positive_int(name: str, raw: str | None) -> int | None:
+def parse_positive_int(name: str, raw: str | None, minimum: int = 1) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ImproperlyConfigured(f"{name} must be a positive whole number of seconds, got {raw!r}.")
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ImproperlyConfigured(f"{name} must be a whole number >= {minimum}, got {raw!r}.")
     return int(raw)
 
 
@@ -127,3 +137,90 @@ def parse_redis_url(raw: str) -> str:
             "REDIS_URL names no host; expected e.g. redis://HOST:6379/0."
         )
     return raw
+
+
+def parse_broker_url(raw: str) -> str:
+    """Check BROKER_URL names a RabbitMQ server: the fleet relies on its priority queues."""
+    try:
+        parts = urlsplit(raw)
+        _ = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"BROKER_URL is malformed ({exc}); expected e.g. amqp://USER:PASSWORD@HOST:5672//."
+        ) from None
+    if parts.scheme not in _BROKER_SCHEMES:
+        raise ImproperlyConfigured(
+            f"BROKER_URL must be a RabbitMQ URL (scheme amqp or amqps), got scheme {parts.scheme!r}; "
+            "the fleet orders calls with RabbitMQ priority queues (docs/ARCHITECTURE.md)."
+        )
+    if not parts.hostname:
+        raise ImproperlyConfigured("BROKER_URL names no host; expected e.g. amqp://USER:PASSWORD@HOST:5672//.")
+    return raw
+
+
+# --- What only the production settings read (triage_site/settings/production.py) ---------------
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9-]+")
+_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?")
+
+
+@dataclass(frozen=True)
+class ProductionEnv:
+    """Production's TLS, proxy and HSTS choices; None means unset (production picks the default)."""
+
+    csrf_trusted_origins: tuple[str, ...] | None = None
+    proxy_ssl_header: tuple[str, str] | None = None
+    use_x_forwarded_host: bool | None = None
+    ssl_redirect: bool | None = None
+    hsts_seconds: int | None = None
+    hsts_preload: bool | None = None
+
+
+def read_production_env(environ: Mapping[str, str]) -> ProductionEnv:
+    """Parse production's variables; as ``read_env``, empty counts as unset."""
+    values = {name: value.strip() for name, value in environ.items() if value.strip()}
+
+    def flag(name: str) -> bool | None:
+        return None if name not in values else parse_bool(name, values[name])
+
+    origins = values.get("DJANGO_CSRF_TRUSTED_ORIGINS")
+    header = values.get("DJANGO_SECURE_PROXY_SSL_HEADER")
+    return ProductionEnv(
+        csrf_trusted_origins=None if origins is None else parse_origins("DJANGO_CSRF_TRUSTED_ORIGINS", origins),
+        proxy_ssl_header=None if header is None else parse_proxy_ssl_header(header),
+        use_x_forwarded_host=flag("DJANGO_USE_X_FORWARDED_HOST"),
+        ssl_redirect=flag("DJANGO_SECURE_SSL_REDIRECT"),
+        hsts_seconds=parse_seconds("DJANGO_SECURE_HSTS_SECONDS", values.get("DJANGO_SECURE_HSTS_SECONDS")),
+        hsts_preload=flag("DJANGO_SECURE_HSTS_PRELOAD"),
+    )
+
+
+def parse_seconds(name: str, raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number of seconds (0 or more), got {raw!r}.")
+    return int(raw)
+
+
+def parse_origins(name: str, raw: str) -> tuple[str, ...]:
+    """A comma-separated list of origins, each ``https://host[:port]`` (``*.`` allowed before the
+    host), as Django's CSRF_TRUSTED_ORIGINS wants them: a scheme, and no path."""
+    origins = parse_list(raw)
+    for position, origin in enumerate(origins, start=1):
+        if not _ORIGIN.fullmatch(origin):
+            raise ImproperlyConfigured(
+                f"{name} entry {position} is not an origin; expected e.g. https://triage.example.org "
+                "(scheme and host, optional :port, no path), comma-separated.")
+    return origins
+
+
+def parse_proxy_ssl_header(raw: str) -> tuple[str, str]:
+    """``X-Forwarded-Proto: https`` (the header your TLS proxy sets, and its value for HTTPS) as
+    Django's SECURE_PROXY_SSL_HEADER: ``("HTTP_X_FORWARDED_PROTO", "https")``."""
+    name, colon, value = raw.partition(":")
+    name, value = name.strip(), value.strip()
+    if not colon or not _HEADER_NAME.fullmatch(name) or not value:
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must be 'Header-Name: value', e.g. 'X-Forwarded-Proto: https'.")
+    return "HTTP_" + name.upper().replace("-", "_"), value

@@ -15,7 +15,7 @@ if ENV.database is None:
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-# Tasks run inline; the tests that need a real broker and worker start them (REDIS_URL set).
+# Tasks run inline; the tests that need a real broker and workers start them (BROKER_URL set).
 # With REDIS_URL the channel layer is Redis, as in deployment; without it, in memory.
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_RESULT_BACKEND = None
@@ -24,3 +24,9 @@ CELERY_RESULT_BACKEND = None
 TRIAGE_GENERATION = "off"
 
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# Lockouts and rate limits are tested on purpose (test_login_lockout.py, test_api_token_limits.py,
+# which switch them on or down); elsewhere a suite full of deliberate bad logins and tokens from
+# 127.0.0.1 must not lock itself out.
+AXES_ENABLED = False
+TRIAGE_API_AUTH_FAILURE_RATE = "100000/m"

@@ -2,11 +2,11 @@
 
 Where an engine run's calls are answered depends on ``TRIAGE_GENERATION``:
 
-- ``in-process`` (embedded): this command's process hosts the engine (the web server's engine is
+- ``embedded``: this command's process hosts the engine (the web server's engine is
   another process), so it waits until every call is done or failed before exiting (an engine
   that exits with the process would leave them queued). The dashboard lists the calls on reload;
   they stream live only from a run the web process starts itself (the admin action).
-- ``celery``: the calls go to the GPU workers, which answer them and publish live events; the
+- ``fleet``: the calls go to the GPU workers, which answer them and publish live events; the
   command returns once the calls are created (``--wait`` waits for their answers too).
 - ``off``: the calls are classified only.
 """
@@ -86,7 +86,7 @@ class Command(BaseCommand):
                           f"{run.policy}: created {run.num_calls} calls ({mix or 'none'})")
         self._print_note(run)
         mode = settings.TRIAGE_GENERATION
-        if mode == "in-process" or (mode == "celery" and wait):
+        if mode == "embedded" or (mode == "fleet" and wait):
             self.stdout.write(f"waiting for the engine to answer them (up to {wait_timeout:g} s)...")
             finished = scenario_run_wait_for_calls(run_id=run.pk, timeout_s=wait_timeout)
             self._print_call_figures(run)

@@ -1,0 +1,67 @@
+"""GPU workers behind RabbitMQ: calls are rated here, then wait in the broker in semantic order."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+
+from triage_site.generation.base import GenerationBackend
+from triage_site.models import Call
+
+logger = logging.getLogger(__name__)
+
+STRANDED_SWEEP_S = 10.0
+"""How often the web server re-sends calls the broker never took (it was down)."""
+
+
+class FleetGeneration(GenerationBackend):
+    name = "fleet"
+
+    def generate(self, call: Call) -> None:
+        from triage_site.services.fleet import call_send_to_broker
+
+        call_send_to_broker(call=call)
+
+    def reprioritise(self, *, call_id: int, priority: int) -> None:
+        from triage_site.celery import app
+        from triage_site.services.fleet import call_rerank_in_broker
+
+        if not call_rerank_in_broker(call_id=call_id):  # an engine has it: tell every worker
+            app.control.broadcast("reprioritise_call", arguments={"call_id": call_id, "priority": priority})
+
+    def start_server(self) -> None:
+        _start_stranded_sweeper()
+
+    def note(self) -> str:
+        return ("Calls went to the GPU workers, which schedule with their own TRIAGE_ENGINE_POLICY "
+                "(the policy shown is this process's setting).")
+
+
+_sweeper_started = threading.Event()
+
+
+def _start_stranded_sweeper() -> None:
+    """One thread per web server: calls accepted while the broker was down are sent when it returns."""
+    if _sweeper_started.is_set():
+        return
+    _sweeper_started.set()
+
+    def sweep_forever() -> None:
+        from django.db import close_old_connections
+
+        from triage_site.services.fleet import calls_send_stranded
+
+        stop = threading.Event()
+        while not stop.wait(STRANDED_SWEEP_S):
+            close_old_connections()
+            try:
+                calls_send_stranded(older_than_s=STRANDED_SWEEP_S)
+            except Exception:  # noqa: BLE001 - the sweeper must outlive a database or broker outage
+                logger.exception("stranded-call sweep failed; retrying in %s s", STRANDED_SWEEP_S)
+            close_old_connections()
+
+    threading.Thread(target=sweep_forever, name="fleet-stranded-sweeper", daemon=True).start()
+    logger.info("fleet: re-sending stranded calls every %s s (queue %s, urgent %s)", STRANDED_SWEEP_S,
+                settings.TRIAGE_FLEET_QUEUE, settings.TRIAGE_FLEET_URGENT_QUEUE)

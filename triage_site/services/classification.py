@@ -1,0 +1,46 @@
+"""Services for a call's rating and failure: classify it at intake, or leave it FAILED with the reason."""
+
+from __future__ import annotations
+
+import logging
+
+from django.utils import timezone
+
+from triage_site import live
+from triage_site.models import Call, CallStatus
+
+logger = logging.getLogger(__name__)
+
+MAX_REASON_CHARS = 500
+
+
+def call_classify(*, call_id: int) -> Call:
+    """Rate a received call; on any failure leave it FAILED with the reason, never lost."""
+    call = Call.objects.get(pk=call_id)
+    if call.status != CallStatus.RECEIVED:
+        return call  # already done (a task retried or delivered twice)
+    from triage_site.triage import get_classifier, get_length_predictor
+    try:
+        triage = get_classifier().classify([call.text])[0]
+        predicted_tokens = get_length_predictor().predict([call.text], [triage.priority])[0]
+    except Exception as exc:  # noqa: BLE001 - any failure must end in a visible FAILED state
+        logger.exception("call %s: classification failed", call.pk)
+        return call_fail(call_id=call.pk, reason=f"classification failed: {type(exc).__name__}: {exc}")
+    updated = Call.objects.filter(pk=call.pk, status=CallStatus.RECEIVED).update(
+        status=CallStatus.CLASSIFIED, predicted_priority=triage.priority,
+        priority_probabilities=list(triage.probabilities), priority_confidence=triage.confidence,
+        classifier=triage.classifier, classified_at=timezone.now(),
+        predicted_output_tokens=predicted_tokens)
+    call.refresh_from_db()
+    if updated:
+        logger.info("call %s classified as level %s by %s", call.pk, triage.priority, triage.classifier)
+        live.publish_call(call)
+    return call
+
+
+def call_fail(*, call_id: int, reason: str) -> Call:
+    Call.objects.filter(pk=call_id).exclude(status=CallStatus.DONE).update(
+        status=CallStatus.FAILED, failure_reason=reason[:MAX_REASON_CHARS])
+    call = Call.objects.get(pk=call_id)
+    live.publish_call(call)
+    return call

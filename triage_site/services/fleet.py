@@ -1,0 +1,67 @@
+"""Services for calls served by the fleet: send a rated call to the broker, re-rank it there,
+and re-send calls a broker outage left behind.
+
+The broker orders each queue by message priority (``scheduling.broker_key``: urgency first,
+then predicted length), and keeps arrival order within one priority. A message carries the
+call's ``dispatch_number``; re-ranking sends a new message under a new number, and the worker
+that receives the old one finds it superseded and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from scheduling.broker_key import broker_priority
+from triage_site.models import Call, CallStatus
+from triage_site.tasks import process_call
+
+logger = logging.getLogger(__name__)
+
+
+def fleet_queue_for(priority: int) -> str:
+    """Urgent levels have a queue of their own, which every worker keeps room for."""
+    if priority <= settings.TRIAGE_FLEET_URGENT_MAX_LEVEL:
+        return settings.TRIAGE_FLEET_URGENT_QUEUE
+    return settings.TRIAGE_FLEET_QUEUE
+
+
+def call_send_to_broker(*, call: Call) -> bool:
+    """Publish a rated call's generation message; False (and the call kept) if the broker is down."""
+    priority = call.priority
+    predicted = call.predicted_output_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS
+    try:
+        process_call.apply_async((call.pk, call.dispatch_number), queue=fleet_queue_for(priority),
+                                 priority=broker_priority(priority, predicted))
+    except OperationalError:
+        logger.warning("call %s: broker unavailable; it stays classified and is sent again later", call.pk)
+        return False
+    Call.objects.filter(pk=call.pk, dispatch_number=call.dispatch_number).update(dispatched_at=timezone.now())
+    logger.info("call %s sent to the fleet (level %s, message %s)", call.pk, priority, call.dispatch_number)
+    return True
+
+
+def call_rerank_in_broker(*, call_id: int) -> bool:
+    """Send a still-waiting call again under its new urgency; False if an engine already holds it."""
+    updated = Call.objects.filter(pk=call_id, status=CallStatus.CLASSIFIED).update(
+        dispatch_number=F("dispatch_number") + 1, dispatched_at=None)
+    if not updated:
+        return False
+    call_send_to_broker(call=Call.objects.get(pk=call_id))
+    return True
+
+
+def calls_send_stranded(*, older_than_s: float) -> int:
+    """Send again every rated call the broker never took (it was down when they arrived)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_s)
+    stranded = list(Call.objects.filter(status=CallStatus.CLASSIFIED, dispatched_at__isnull=True,
+                                        classified_at__lt=cutoff).order_by("received_at"))
+    sent = sum(call_send_to_broker(call=call) for call in stranded)
+    if stranded:
+        logger.info("re-sent %s of %s stranded calls to the fleet", sent, len(stranded))
+    return sent
