@@ -1,6 +1,7 @@
 """Command line: ``python -m scheduling simulate ...`` (``manage.py simulate`` wraps it).
 
-Every policy in one run sees the identical request list and identical limits.
+Every policy in one run sees the identical request list and identical limits. With
+``--replicas``/``--router`` each policy runs inside every replica of a fleet (``fleet.py``).
 Bad input ends with one line naming the problem and exit code 2, never a traceback.
 """
 
@@ -8,18 +9,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import random
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from scheduling import metrics, report, workloads
+from scheduling.fleet import FleetConfig, simulate_fleet, summarize_replicas
 from scheduling.hardware import (HardwareSetting, builtin_setting_names, load_builtin_setting,
                                  load_setting_file, PREEMPTION_MODES)
 from scheduling.plan import BatchLimits
 from scheduling.policies import DEFAULT_MAX_WAIT_S, make_policy, policy_names
 from scheduling.predictors import PredictorConfig, apply_predictions
 from scheduling.request import Request
+from scheduling.routers import ROUTERS_WITH_RESERVE, ROUTERS_WITH_URGENT_RESERVE, router_names
 from scheduling.simulator import simulate
 
 EXIT_USAGE = 2
@@ -62,6 +66,18 @@ positive = _number(0.0, inclusive=False)
 non_negative = _number(0.0, inclusive=True)
 
 
+def _integer(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text!r}")
+        return value
+    return parse
+
+
 def build_parser(prog: str) -> argparse.ArgumentParser:
     parser = OneLineParser(prog=prog, description="Semantic scheduling for LLM inference.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -86,6 +102,19 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
                        default=BatchLimits.max_num_batched_tokens)
     sched.add_argument("--max-wait-s", type=positive, default=DEFAULT_MAX_WAIT_S,
                        help="semantic-aging: wait after which a request goes ahead of classes 1-4")
+
+    fleet = parser.add_argument_group("fleet")
+    fleet.add_argument("--replicas", type=_integer(1), default=1,
+                       help="engines behind a router, each with this setting and these limits "
+                            "(default 1: the single engine, no router)")
+    fleet.add_argument("--router", choices=router_names(),
+                       help="fifo (the deployed broker; default with --replicas > 1), semantic "
+                            "(urgency-ordered broker, urgent calls first), least-loaded (no broker)")
+    fleet.add_argument("--reserve", type=_integer(1),
+                       help="fifo, semantic: calls a replica holds before it stops taking from "
+                            "the broker (default --max-num-seqs + 2)")
+    fleet.add_argument("--urgent-reserve", type=_integer(0),
+                       help="semantic: urgent calls a replica takes beyond --reserve (default 2)")
 
     load = parser.add_argument_group("workload")
     load.add_argument("--workload", choices=("seed-burst", "poisson"), default="seed-burst")
@@ -137,6 +166,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     setting = load_setting(args)
     policies = choose_policies(args.policy)
     limits = BatchLimits(args.max_num_seqs, args.max_num_batched_tokens)
+    fleet = choose_fleet(args)
     predictors = PredictorConfig(args.predictor_latency_s, args.priority_error_rate,
                                  args.length_error_rate)
     requests, workload = build_workload(args)
@@ -145,13 +175,22 @@ def run_simulate(args: argparse.Namespace) -> int:
         if path is not None and not path.parent.is_dir():
             raise UsageError(f"output folder {path.parent} does not exist")
 
-    results = {}
+    results, summaries = {}, {}
     with _progress(len(requests) * len(policies), disable=args.no_progress) as bar:
         for name in policies:
             options = {"max_wait_s": args.max_wait_s} if name == "semantic-aging" else {}
-            results[name] = simulate(requests, setting, make_policy(name, **options), limits,
-                                     predictors.latency_s, on_finish=bar.update)
-    summaries = {name: metrics.summarize(result, args.slo) for name, result in results.items()}
+            new_policy = functools.partial(make_policy, name, **options)
+            if fleet is None:
+                results[name] = simulate(requests, setting, new_policy(), limits,
+                                         predictors.latency_s, on_finish=bar.update)
+                summaries[name] = metrics.summarize(results[name], args.slo)
+            else:
+                fleet_result = simulate_fleet(requests, setting, new_policy, limits, fleet,
+                                              predictors.latency_s, on_finish=bar.update)
+                results[name] = fleet_result.run
+                summaries[name] = metrics.summarize(fleet_result.run, args.slo)
+                summaries[name]["per_replica"] = summarize_replicas(fleet_result)
+    fleet_description = fleet.describe(limits) if fleet is not None else None
 
     workload.update(max_num_seqs=limits.max_num_seqs,
                     max_num_batched_tokens=limits.max_num_batched_tokens,
@@ -160,12 +199,16 @@ def run_simulate(args: argparse.Namespace) -> int:
                     length_error_rate=predictors.length_error_rate)
     print(f"setting {setting.name}: KV cache {setting.kv_capacity_tokens} tokens; "
           + ", ".join(f"{k}={v}" for k, v in workload.items()))
+    if fleet_description is not None:
+        print(report.format_fleet(fleet_description))
     print(report.format_table(summaries))
     print(report.format_summary_lines(summaries))
+    if fleet_description is not None:
+        print(report.format_replica_lines(summaries))
     if args.json:
-        report.write_json(args.json, setting.name, workload, summaries)
+        report.write_json(args.json, setting.name, workload, summaries, fleet_description)
     if args.html:
-        report.write_html(args.html, setting.name, workload, summaries, results)
+        report.write_html(args.html, setting.name, workload, summaries, results, fleet_description)
     return 0
 
 
@@ -175,6 +218,21 @@ def load_setting(args: argparse.Namespace) -> HardwareSetting:
     if args.preemption_mode:
         setting = dataclasses.replace(setting, preemption_mode=args.preemption_mode)
     return setting
+
+
+def choose_fleet(args: argparse.Namespace) -> FleetConfig | None:
+    """The fleet to simulate, or None for today's single engine (one replica, no router)."""
+    if args.replicas == 1 and args.router is None:
+        for flag, value in (("--reserve", args.reserve), ("--urgent-reserve", args.urgent_reserve)):
+            if value is not None:
+                raise UsageError(f"{flag} needs a fleet: give --router (or --replicas above 1)")
+        return None
+    router = args.router or "fifo"
+    if args.reserve is not None and router not in ROUTERS_WITH_RESERVE:
+        raise UsageError(f"--reserve applies only to --router {' or '.join(ROUTERS_WITH_RESERVE)}")
+    if args.urgent_reserve is not None and router not in ROUTERS_WITH_URGENT_RESERVE:
+        raise UsageError("--urgent-reserve applies only to --router semantic")
+    return FleetConfig(args.replicas, router, args.reserve, args.urgent_reserve)
 
 
 def choose_policies(names: list[str] | None) -> list[str]:

@@ -101,24 +101,55 @@ def _format_number(value: float | None, spec: str) -> str:
     return "-" if value is None else format(value, spec)
 
 
-def to_json(setting_name: str, workload: dict, summaries: dict[str, dict]) -> dict:
-    """The machine-readable report: ``{"setting", "workload", "policies": {name: summary}}``."""
-    return {
-        "setting": setting_name,
-        "workload": dict(workload),
-        "policies": {policy: {"overall": s["overall"], "per_priority": s["per_priority"]}
-                     for policy, s in summaries.items()},
-    }
+def format_fleet(fleet: dict) -> str:
+    """One line describing a fleet run (the figures above and below are fleet-wide)."""
+    limits = [f"{key.replace('_', ' ')} {fleet[key]}" for key in ("reserve", "urgent_reserve")
+              if fleet.get(key) is not None]
+    return (f"fleet: {fleet['replicas']} replicas behind the {fleet['router']} router"
+            + (f", {', '.join(limits)}" if limits else "") + "; figures are fleet-wide")
+
+
+def format_replica_lines(summaries: dict[str, dict]) -> str:
+    """Per policy, the spread over replicas of calls taken and of mean latency."""
+    width = max((len(p) for p in summaries), default=0)
+    lines = []
+    for policy, summary in summaries.items():
+        replicas = summary.get("per_replica", [])
+        counts = [r["requests"] for r in replicas]
+        latencies = [r["mean_latency_s"] for r in replicas if r["mean_latency_s"] is not None]
+        if not counts:
+            continue
+        line = f"{policy.ljust(width)}  per replica: requests {min(counts)}..{max(counts)}"
+        if latencies:
+            line += (f", mean latency {format_value(min(latencies), 's')}.."
+                     f"{format_value(max(latencies), 's')} s")
+        lines.append(line)
+    return "\n".join(lines)
+
+
+SUMMARY_PARTS = ("overall", "per_priority", "per_replica")
+
+
+def to_json(setting_name: str, workload: dict, summaries: dict[str, dict],
+            fleet: dict | None = None) -> dict:
+    """The machine-readable report: ``{"setting", "workload", "policies": {name: summary}}``;
+    a fleet run adds ``"fleet"`` and each policy's ``"per_replica"`` list."""
+    report = {"setting": setting_name, "workload": dict(workload)}
+    if fleet is not None:
+        report["fleet"] = dict(fleet)
+    report["policies"] = {policy: {part: s[part] for part in SUMMARY_PARTS if part in s}
+                          for policy, s in summaries.items()}
+    return report
 
 
 def write_json(path: str | Path, setting_name: str, workload: dict,
-               summaries: dict[str, dict]) -> None:
-    text = json.dumps(to_json(setting_name, workload, summaries), indent=2, allow_nan=False)
+               summaries: dict[str, dict], fleet: dict | None = None) -> None:
+    text = json.dumps(to_json(setting_name, workload, summaries, fleet), indent=2, allow_nan=False)
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
 def write_html(path: str | Path, setting_name: str, workload: dict, summaries: dict[str, dict],
-               results: dict[str, RunResult]) -> None:
+               results: dict[str, RunResult], fleet: dict | None = None) -> None:
     """One self-contained page (plotly.js inlined once) that opens offline, e.g. from an e-mail."""
     workload_text = ", ".join(f"{k}={v}" for k, v in workload.items())
     title = f"{setting_name}: {workload_text}" if workload_text else setting_name
@@ -132,6 +163,13 @@ def write_html(path: str | Path, setting_name: str, workload: dict, summaries: d
         _timeline_figure(results, "kv", "KV cache utilisation over time",
                          "KV blocks used / capacity"),
     ]
+    fleet_html = ""
+    if fleet is not None:
+        figures += [_replica_bars(summaries, "requests", "Calls taken per replica", "calls"),
+                    _replica_bars(summaries, "mean_latency_s", "Mean latency per replica",
+                                  "seconds")]
+        fleet_html = (f"<p>{html.escape(format_fleet(fleet))}</p>\n"
+                      f"<pre>{html.escape(format_replica_lines(summaries))}</pre>\n")
     divs = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), default_height="420px")
             for i, fig in enumerate(figures)]
     page = f"""<!DOCTYPE html>
@@ -144,7 +182,7 @@ def write_html(path: str | Path, setting_name: str, workload: dict, summaries: d
 <body>
 <h1>{html.escape(setting_name)}</h1>
 <p>{html.escape(workload_text)}</p>
-<pre>{html.escape(format_summary_lines(summaries))}</pre>
+{fleet_html}<pre>{html.escape(format_summary_lines(summaries))}</pre>
 <pre>{html.escape(format_table(summaries))}</pre>
 {"".join(f'<div class="figure">{div}</div>' for div in divs)}
 </body>
@@ -164,6 +202,16 @@ def _latency_bars(summaries: dict[str, dict], key: str, title: str) -> go.Figure
             y=[groups.get(str(p), {}).get(key) for p in priorities],
         ))
     fig.update_layout(title=title, barmode="group", yaxis_title="seconds")
+    return fig
+
+
+def _replica_bars(summaries: dict[str, dict], key: str, title: str, y_title: str) -> go.Figure:
+    fig = go.Figure()
+    for policy, summary in summaries.items():
+        replicas = summary.get("per_replica", [])
+        fig.add_trace(go.Bar(name=policy, x=[f"replica {i}" for i in range(len(replicas))],
+                             y=[r[key] for r in replicas]))
+    fig.update_layout(title=title, barmode="group", yaxis_title=y_title)
     return fig
 
 
