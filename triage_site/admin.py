@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from triage_site import scenario_admin  # noqa: F401 - registers the scenario admin
-from triage_site.api.tokens import api_token_create
+from triage_site.api.tokens import api_token_create, api_token_revoke, default_expiry
 from triage_site.models import ApiToken, Call
 
 
@@ -35,19 +35,32 @@ class CallAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Bearer tokens for the APIs. Adding one shows it once; only its SHA-256 is kept."""
+    """Bearer tokens for the APIs. Adding one shows it once; only its SHA-256 is kept. A new token
+    expires after the default lifetime unless the date is changed or cleared (never expires);
+    "Revoke selected tokens" stops them at once."""
 
-    list_display = ("name", "user", "created_at", "last_used_at")
+    list_display = ("name", "user", "created_at", "last_used_at", "expires_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
     search_fields = ("name", "user__username")
-    fields = ("user", "name", "key_sha256", "created_at", "last_used_at")
+    fields = ("user", "name", "key_sha256", "created_at", "last_used_at", "expires_at", "revoked_at")
+    actions = ["revoke"]
 
     def get_readonly_fields(self, request, obj=None):
-        return ("key_sha256", "created_at", "last_used_at") + (("user",) if obj is not None else ())
+        return ("key_sha256", "created_at", "last_used_at", "revoked_at") + (("user",) if obj is not None else ())
+
+    def get_changeform_initial_data(self, request) -> dict:
+        return {**super().get_changeform_initial_data(request), "expires_at": default_expiry()}
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request, queryset) -> None:
+        revoked = api_token_revoke(tokens=queryset)
+        self.message_user(request, f"{revoked} token(s) revoked; they are refused from now on.", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change) -> None:
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, raw = api_token_create(user=obj.user, name=obj.name)
+        token, raw = api_token_create(user=obj.user, name=obj.name, expires_at=obj.expires_at,
+                                      never_expires=obj.expires_at is None)
         obj.pk, obj.key_sha256, obj.created_at = token.pk, token.key_sha256, token.created_at
         messages.warning(request, f"API token for {obj.name}: {raw} (copy it now: it is not shown again)")

@@ -53,6 +53,10 @@ class Call(models.Model):
     overridden_at = models.DateTimeField(null=True, blank=True)
 
     source = models.CharField(max_length=16, choices=CallSource.choices, default=CallSource.DISPATCH)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The API client's user who created it; an API token without staff rights sees "
+                  "only its own user's calls. Empty for calls taken on the dashboard.")
     chat_messages = models.JSONField(
         null=True, blank=True,
         help_text="An API client's own chat messages; when set, the engine answers these "
@@ -138,9 +142,18 @@ class ApiToken(models.Model):
     key_sha256 = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Refused from this time on; empty: never expires.")
+    revoked_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="Refused from this time on (the admin's revoke action, "
+                                                "or manage.py revoke_api_token).")
 
     def __str__(self) -> str:
         return f"API token {self.name} ({self.user})"
+
+    def is_usable(self, now) -> bool:
+        """Neither revoked nor expired at ``now`` (the user's own state is checked separately)."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 # --- Scenarios: scripted call traffic for the real engine or the simulator --------------------

@@ -89,7 +89,7 @@ def test_reading_an_unknown_or_malformed_id(client, auth):
 
 
 @pytest.mark.django_db
-def test_the_list_filters_and_pages(client, auth):
+def test_the_list_filters_and_pages(client, user, auth):
     now = timezone.now()
     rows = [  # (status, predicted, override, hours ago)
         (CallStatus.DONE, 0, None, 1), (CallStatus.DONE, 3, 0, 2), (CallStatus.CLASSIFIED, 0, 2, 3),
@@ -98,7 +98,7 @@ def test_the_list_filters_and_pages(client, auth):
     ids = []
     for status, predicted, override, hours_ago in rows:
         call = Call.objects.create(text=TEXT, status=status, predicted_priority=predicted,
-                                   override_priority=override)
+                                   override_priority=override, created_by=user)
         Call.objects.filter(pk=call.pk).update(received_at=now - timedelta(hours=hours_ago))
         ids.append(str(call.public_id))
 

@@ -1,0 +1,84 @@
+"""A logging filter that keeps credentials and call text out of log records.
+
+Calls are patient data and tokens are credentials; our own log lines carry ids only, but
+libraries are not so careful:
+
+- django-ninja logs the whole ``Authorization`` header when its scheme is not Bearer and DEBUG is
+  on (``Unexpected auth - 'Token tri_...'``): header values and anything shaped like one of our
+  tokens are replaced.
+- Some exceptions quote the input that caused them: PostgreSQL repeats the JSON it refused (with
+  a chat's messages), codecs and pydantic repeat the string. A record carrying one keeps its
+  traceback but the message becomes the exception's type.
+
+The filter rewrites the record in place, so every handler after it sees the redacted record.
+Settings attach it to the console handler and to the loggers whose records can carry such text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sqlite3
+import traceback
+
+TOKEN = re.compile(r"\btri_[A-Za-z0-9_-]+")
+AUTH_VALUE = re.compile(r"(Unexpected auth - |Authorization: ?|\b(?:Bearer|Basic|Token) )'?[^'\s,;]+'?",
+                        re.IGNORECASE)
+WITHHELD = "[withheld]"
+
+
+class RedactSecrets(logging.Filter):
+    """Never drops a record; rewrites its message and exception where they could leak."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if record.exc_info and record.exc_info[1] is not None and _any_quotes_input(record.exc_info[1]):
+            record.exc_text = redacted_traceback(record.exc_info[1])
+            record.exc_info = None
+        return True
+
+
+def redact_text(text: str) -> str:
+    """``text`` with Authorization values and our tokens replaced."""
+    text = AUTH_VALUE.sub(lambda match: match.group(1) + WITHHELD, text)
+    return TOKEN.sub("tri_" + WITHHELD, text)
+
+
+def quotes_input(exc: BaseException) -> bool:
+    """Whether ``exc``'s message may repeat the data that caused it."""
+    from django.db import DatabaseError
+    from pydantic import ValidationError
+
+    return (isinstance(exc, (DatabaseError, sqlite3.Error, UnicodeError, ValidationError))
+            or type(exc).__module__.split(".")[0] == "psycopg")
+
+
+def redacted_traceback(exc: BaseException) -> str:
+    """The traceback as Python prints it (causes first), with each quoting message withheld."""
+    lines: list[str] = []
+    for position, link in enumerate(_chain(exc)):
+        if position:
+            lines.append("\nThe above exception led to the following exception:\n\n")
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_tb(link.__traceback__))
+        message = f"(message withheld: it may quote call text) {WITHHELD}" if quotes_input(link) \
+            else redact_text(str(link))
+        lines.append(f"{type(link).__module__}.{type(link).__qualname__}: {message}\n")
+    return "".join(lines).rstrip("\n")
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it, the first cause first."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and all(link is not seen for seen in chain):
+        chain.append(link)
+        link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
+    return chain[::-1]
+
+
+def _any_quotes_input(exc: BaseException) -> bool:
+    return any(quotes_input(link) for link in _chain(exc))
