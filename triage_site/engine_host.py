@@ -163,7 +163,7 @@ def _load_engine_loop() -> EngineLoop:
                     BatchLimits(settings.TRIAGE_ENGINE_MAX_NUM_SEQS,
                                 settings.TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS),
                     settings.TRIAGE_ENGINE_KV_CAPACITY_TOKENS, device=device)
-    info = {"worker": engine_name(), "policy": engine.policy.name,
+    info = {"worker": engine_name(), "policy": engine.policy.name, "seats": settings.TRIAGE_ENGINE_MAX_NUM_SEQS,
             "model": Path(settings.TRIAGE_LM_DIR).name, "device": str(device)}
     logger.info("engine ready: policy %s, model %s, device %s", info["policy"], info["model"], device)
     heartbeat = StoredHeartbeat(info["worker"], settings.TRIAGE_ENGINE_MAX_NUM_SEQS)

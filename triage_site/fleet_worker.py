@@ -29,6 +29,8 @@ class RoutineReservation(bootsteps.StartStopStep):
     requires = ("celery.worker.consumer.tasks:Tasks",)
 
     def start(self, c) -> None:
+        if settings.TRIAGE_FLEET_ORDER == "fifo":  # the baseline: hold as many calls as threads
+            return
         per_consumer = settings.TRIAGE_ENGINE_MAX_NUM_SEQS + settings.TRIAGE_FLEET_MARGIN
         c.task_consumer.channel.basic_qos(0, per_consumer, False)
         logger.info("holding at most %s calls per queue (%s seats + margin %s), %s in all", per_consumer,

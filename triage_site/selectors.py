@@ -7,7 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from triage_site import live
-from triage_site.models import Call
+from triage_site.models import Call, CallStatus
 
 RECENT_CALLS = 50
 """How many calls the dashboard lists (and sends in its snapshot after a reload)."""
@@ -23,11 +23,23 @@ def call_get(*, call_id: int) -> Call:
     return Call.objects.select_related("overridden_by").get(pk=call_id)
 
 
+MAX_LISTED_IN_BROKER = 10_000
+
+
+def calls_in_broker(*, limit: int = MAX_LISTED_IN_BROKER) -> list[list[int]]:
+    """[call id, urgency] of each rated call no engine has taken yet (with the fleet: the calls
+    waiting in the broker); live call events keep the dashboard's count right afterwards."""
+    calls = Call.objects.filter(status=CallStatus.CLASSIFIED).order_by("received_at")
+    return [[call.pk, call.priority] for call in calls.only("pk", "predicted_priority", "override_priority")[:limit]]
+
+
 def dashboard_snapshot(*, limit: int = RECENT_CALLS) -> dict[str, Any]:
-    """What a dashboard socket gets on connect: the recent calls as the live events show them, and
-    the server's clock (waiting times tick in the browser, whose clock may differ)."""
+    """What a dashboard socket gets on connect: the recent calls as the live events show them, the
+    calls still waiting for an engine, and the server's clock (waiting times tick in the browser,
+    whose clock may differ)."""
     return {"kind": "snapshot", "server_time": timezone.now().isoformat(),
-            "calls": [live.call_summary(call) for call in calls_recent(limit=limit)]}
+            "calls": [live.call_summary(call) for call in calls_recent(limit=limit)],
+            "in_broker": calls_in_broker()}
 
 
 def call_snapshot(*, call_id: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@
   const calls = new Map();  // call id -> {summary, response, row, cells}
   const plotted = new Set();  // ids of calls already on the latency and TTFT charts
   const workers = new Map();  // worker name -> {event, seenAt}
+  const inBroker = new Map();  // call id -> urgency, for calls rated but not yet taken by an engine
   const throughputTrace = new Map();  // worker name -> trace index
   let clockOffsetMs = 0;  // server clock minus this browser's clock
   const charts = window.Plotly ? initCharts() : null;
@@ -31,11 +32,16 @@
     if (event.server_time) clockOffsetMs = live.parseTime(event.server_time) - Date.now();
     calls.clear();
     rows.replaceChildren();
+    inBroker.clear();
+    (event.in_broker || []).forEach(([id, urgency]) => inBroker.set(id, urgency));
     event.calls.forEach(onCall);
     if (!event.calls.length) showEmpty();
+    paintEngine(Date.now());
   }
 
   function onCall(summary) {
+    if (summary.status === "classified") inBroker.set(summary.id, summary.priority);
+    else inBroker.delete(summary.id);
     let entry = calls.get(summary.id);
     if (!entry) {
       entry = makeRow(summary);
@@ -193,7 +199,12 @@
     list.replaceChildren(...[...workers.entries()].map(([name, seen]) => {
       const item = document.createElement("li");
       const ago = Math.round((nowMs - seen.seenAt) / 1000);
-      item.textContent = name + " · " + seen.event.device + " · last report " + ago + " s ago";
+      const event = seen.event;
+      const running = event.running.reduce((a, b) => a + b, 0);
+      const waiting = event.waiting.reduce((a, b) => a + b, 0);
+      const seats = event.seats ? running + "/" + event.seats + " seats" : running + " running";
+      item.textContent = name + " · " + event.device + " · " + seats + " · " + waiting + " waiting · " +
+        "running by urgency " + event.running.join("/") + " · last report " + ago + " s ago";
       item.className = nowMs - seen.seenAt <= WORKER_ACTIVE_MS ? "active" : "quiet";
       return item;
     }));
@@ -201,6 +212,8 @@
     const totals = activeTotals(nowMs);
     for (const level of LEVELS) {
       const row = document.querySelector('.queue-table tr[data-level="' + level.value + '"]');
+      row.querySelector('[data-queue="broker"]').textContent =
+        [...inBroker.values()].filter((urgency) => urgency === level.value).length;
       row.querySelector('[data-queue="waiting"]').textContent = totals.waiting[level.value];
       row.querySelector('[data-queue="running"]').textContent = totals.running[level.value];
     }

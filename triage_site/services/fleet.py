@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 def fleet_queue_for(priority: int) -> str:
     """Urgent levels have a queue of their own, which every worker keeps room for."""
-    if priority <= settings.TRIAGE_FLEET_URGENT_MAX_LEVEL:
+    if priority <= settings.TRIAGE_FLEET_URGENT_MAX_LEVEL and settings.TRIAGE_FLEET_ORDER == "semantic":
         return settings.TRIAGE_FLEET_URGENT_QUEUE
     return settings.TRIAGE_FLEET_QUEUE
 
@@ -36,8 +36,9 @@ def call_send_to_broker(*, call: Call) -> bool:
     priority = call.priority
     predicted = call.predicted_output_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS
     try:
+        semantic = settings.TRIAGE_FLEET_ORDER == "semantic"
         process_call.apply_async((call.pk, call.dispatch_number), queue=fleet_queue_for(priority),
-                                 priority=broker_priority(priority, predicted))
+                                 priority=broker_priority(priority, predicted) if semantic else 0)
     except OperationalError:
         logger.warning("call %s: broker unavailable; it stays classified and is sent again later", call.pk)
         return False

@@ -147,6 +147,9 @@ TRIAGE_FLEET_QUEUE = "gpu"
 TRIAGE_FLEET_URGENT_QUEUE = "gpu.urgent"
 TRIAGE_FLEET_URGENT_MAX_LEVEL = 1
 TRIAGE_FLEET_MARGIN = 2 if ENV.fleet_margin is None else ENV.fleet_margin
+TRIAGE_FLEET_ORDER = ENV.fleet_order or "semantic"
+"""``fifo`` reproduces the fleet before semantic order (one first-in first-out queue, workers
+holding as many calls as they have threads): the baseline of bench/fleet_bench.py."""
 TRIAGE_FLEET_HEARTBEAT_S = 2.0
 """Engines write a heartbeat this often; one silent for 5x this long is presumed dead."""
 
@@ -228,11 +231,13 @@ if ENV.redis_url is not None:
                           "LOCATION": ENV.redis_url, "KEY_PREFIX": "triage"}}
 # Error pages and reports never show POST values, local variables or credentials
 # (triage_site/error_reports.py); log records never carry tokens or messages that quote call
-# text (triage_site/log_redaction.py): the filter sits on the console handler and on the
-# loggers whose records can carry them, so every handler sees the redacted record.
+# text (triage_site/log_redaction.py): the filter sits on the console handler, and on the
+# library loggers that log such records themselves (django-ninja logs to "django", Django its
+# 500s to "django.request"; a logger's filter sees only its own records, not its children's),
+# so every handler sees those redacted too. Our own code logs ids, and tracebacks redacted.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "triage_site.error_reports.PatientDataReporterFilter"
 DEFAULT_EXCEPTION_REPORTER = "triage_site.error_reports.PatientDataExceptionReporter"
 LOGGING["filters"] = {"redact_secrets": {"()": "triage_site.log_redaction.RedactSecrets"}}
 LOGGING["handlers"]["stderr"]["filters"] = ["redact_secrets"]
-for _logger in ("django", "django.request", "triage_site"):
+for _logger in ("django", "django.request", "django.security"):
     LOGGING["loggers"].setdefault(_logger, {})["filters"] = ["redact_secrets"]

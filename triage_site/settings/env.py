@@ -43,6 +43,7 @@ class Env:
     generation: str | None = None
     max_num_seqs: int | None = None
     fleet_margin: int | None = None
+    fleet_order: str | None = None
 
 
 def read_env(environ: Mapping[str, str]) -> Env:
@@ -67,6 +68,7 @@ def read_env(environ: Mapping[str, str]) -> Env:
         broker_url=None if broker_url is None else parse_broker_url(broker_url),
         max_num_seqs=parse_positive_int("TRIAGE_MAX_NUM_SEQS", values.get("TRIAGE_MAX_NUM_SEQS")),
         fleet_margin=parse_positive_int("TRIAGE_FLEET_MARGIN", values.get("TRIAGE_FLEET_MARGIN"), minimum=0),
+        fleet_order=parse_choice("TRIAGE_FLEET_ORDER", values.get("TRIAGE_FLEET_ORDER"), ("semantic", "fifo")),
         generation=parse_choice("TRIAGE_GENERATION", values.get("TRIAGE_GENERATION"), GENERATION_BACKENDS),
     )
 
