@@ -39,13 +39,13 @@ report: venv
 		--html out/demo_report.html --json out/demo_report.json
 	@echo "Report: out/demo_report.html (open it in a browser, works offline)"
 
-# The deployment configuration's services: the machine's PostgreSQL and Redis, started if down.
+# The deployment configuration's services: the machine's PostgreSQL, Redis and RabbitMQ, started if down.
 services:
 	scripts/start_services.sh
 
 # The whole suite on the embedded default (SQLite, in-memory channel layer, in-process engine),
-# then the Django tests again in the deployment configuration: PostgreSQL, Redis as broker and
-# channel layer, and a real Celery GPU worker (tests/site/test_gpu_worker.py).
+# then the Django tests again in the deployment configuration: PostgreSQL, Redis as channel
+# layer, and (tests/site/test_fleet.py) a RabbitMQ node of the test's own with two real GPU workers.
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_URL_TEST ?= redis://127.0.0.1:6379/0
 
