@@ -14,7 +14,7 @@ from typing import Any
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from triage_site.log_redaction import quotes_input
+from triage_site.log_redaction import exception_chain, quotes_input
 
 
 class PatientDataReporterFilter(SafeExceptionReporterFilter):
@@ -47,7 +47,7 @@ class PatientDataExceptionReporter(ExceptionReporter):
 
     def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
-        if self.exc_value is not None and quotes_input(self.exc_value):
+        if self.exc_value is not None and self._quotes_input():
             data["exception_value"] = "(message withheld: it may quote call text)"
             data["unicode_hint"] = ""
         return data
@@ -56,6 +56,10 @@ class PatientDataExceptionReporter(ExceptionReporter):
         frames = super().get_traceback_frames()
         for frame in frames:  # "The above exception (<its message>) was the direct cause ..."
             cause = frame.get("exc_cause")
-            if cause is not None and quotes_input(cause):
+            if cause is not None and self._quotes_input():
                 frame["exc_cause"] = f"{type(cause).__name__}: (message withheld: it may quote call text)"
         return frames
+
+    def _quotes_input(self) -> bool:
+        """Whether any exception in the chain may quote the input (then every message is withheld)."""
+        return any(quotes_input(link) for link in exception_chain(self.exc_value))

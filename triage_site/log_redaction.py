@@ -22,8 +22,9 @@ import sqlite3
 import traceback
 
 TOKEN = re.compile(r"\btri_[A-Za-z0-9_-]+")
-AUTH_VALUE = re.compile(r"(Unexpected auth - |Authorization: ?|\b(?:Bearer|Basic|Token) )'?[^'\s,;]+'?",
-                        re.IGNORECASE)
+AUTH_HEADER = re.compile(r"(Unexpected auth - |Authorization: ?)('[^']*'|\S+(?: \S+)?)", re.IGNORECASE)
+"""ninja's line, or a header written out: the value (a scheme and its credentials, or quoted)."""
+CREDENTIALS = re.compile(r"\b(Bearer|Basic|Token) (?!\[withheld\])\S+", re.IGNORECASE)
 WITHHELD = "[withheld]"
 
 
@@ -35,7 +36,8 @@ class RedactSecrets(logging.Filter):
         redacted = redact_text(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
-        if record.exc_info and record.exc_info[1] is not None and _any_quotes_input(record.exc_info[1]):
+        if record.exc_info and record.exc_info[1] is not None and \
+                any(quotes_input(link) for link in exception_chain(record.exc_info[1])):
             record.exc_text = redacted_traceback(record.exc_info[1])
             record.exc_info = None
         return True
@@ -43,7 +45,8 @@ class RedactSecrets(logging.Filter):
 
 def redact_text(text: str) -> str:
     """``text`` with Authorization values and our tokens replaced."""
-    text = AUTH_VALUE.sub(lambda match: match.group(1) + WITHHELD, text)
+    text = AUTH_HEADER.sub(lambda match: match.group(1) + WITHHELD, text)
+    text = CREDENTIALS.sub(lambda match: f"{match.group(1)} {WITHHELD}", text)
     return TOKEN.sub("tri_" + WITHHELD, text)
 
 
@@ -57,20 +60,23 @@ def quotes_input(exc: BaseException) -> bool:
 
 
 def redacted_traceback(exc: BaseException) -> str:
-    """The traceback as Python prints it (causes first), with each quoting message withheld."""
+    """The traceback as Python prints it (causes first). If any exception in the chain may quote
+    the input, every message in it is withheld: a wrapper copies its cause's message (Django's
+    DataError repeats psycopg's), whatever the cause's type."""
+    chain = exception_chain(exc)
+    withhold = any(quotes_input(link) for link in chain)
     lines: list[str] = []
-    for position, link in enumerate(_chain(exc)):
+    for position, link in enumerate(chain):
         if position:
             lines.append("\nThe above exception led to the following exception:\n\n")
         lines.append("Traceback (most recent call last):\n")
         lines.extend(traceback.format_tb(link.__traceback__))
-        message = f"(message withheld: it may quote call text) {WITHHELD}" if quotes_input(link) \
-            else redact_text(str(link))
+        message = "(message withheld: it may quote call text)" if withhold else redact_text(str(link))
         lines.append(f"{type(link).__module__}.{type(link).__qualname__}: {message}\n")
     return "".join(lines).rstrip("\n")
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
+def exception_chain(exc: BaseException) -> list[BaseException]:
     """``exc`` and what caused it, the first cause first."""
     chain: list[BaseException] = []
     link: BaseException | None = exc
@@ -79,6 +85,3 @@ def _chain(exc: BaseException) -> list[BaseException]:
         link = link.__cause__ or (None if link.__suppress_context__ else link.__context__)
     return chain[::-1]
 
-
-def _any_quotes_input(exc: BaseException) -> bool:
-    return any(quotes_input(link) for link in _chain(exc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -16,10 +17,28 @@ class InvalidCallText(ValueError):
     """Input that is not a usable call transcript; the message says why."""
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""NUL (PostgreSQL refuses it in text) and unpaired surrogates (not Unicode text: no encoder,
+database or tokenizer takes them). JSON can carry both, as \\u0000 and \\udfff."""
+
+
+def unstorable_character(text: str) -> str | None:
+    """Why ``text`` cannot be stored or processed as text, naming the first bad character and
+    where it is; None when it can."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    kind = "a NUL character" if found.group() == "\x00" else "an unpaired surrogate"
+    return f"contains {kind} (U+{ord(found.group()):04X}) at position {found.start()}, which is not text"
+
+
 def validate_call_text(text: object) -> str:
     """Return the transcript stripped of outer whitespace, or raise InvalidCallText."""
     if not isinstance(text, str):
         raise InvalidCallText(f"call text must be a string, got {type(text).__name__}")
+    problem = unstorable_character(text)
+    if problem is not None:
+        raise InvalidCallText(f"call text {problem}")
     stripped = text.strip()
     if not stripped:
         raise InvalidCallText("call text is empty")

@@ -21,6 +21,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from triage_site.api.schemas import CallFilters, CallIn, CallOut, CallPage
 from triage_site.api.selectors import call_get_public, call_list
 from triage_site.api.throttle import TooManyFailures
+from triage_site.log_redaction import redacted_traceback
 from triage_site.models import Call, CallSource
 from triage_site.services.calls import call_create
 
@@ -114,10 +115,10 @@ def body_too_big_message() -> str:
 
 
 def log_server_error(request: HttpRequest, exc: Exception) -> None:
-    """An unexpected error: logged with its traceback (the log filter withholds messages that can
-    quote input), answered without one, DEBUG or not, so no response ever carries call text."""
-    logger.error("unhandled %s in %s %s", type(exc).__name__, request.method, request.path,
-                 exc_info=(type(exc), exc, exc.__traceback__))
+    """An unexpected error: logged with its traceback, messages that can quote the input withheld
+    (``log_redaction``), and answered without one, DEBUG or not: no response carries call text."""
+    logger.error("unhandled %s in %s %s\n%s", type(exc).__name__, request.method, request.path,
+                 redacted_traceback(exc))
 
 
 def _skip(error: dict) -> int:

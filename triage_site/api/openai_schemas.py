@@ -14,7 +14,7 @@ from django.http import JsonResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from inference.levels import NUM_LEVELS
-from inference.triage.base import MAX_CALL_TEXT_CHARS
+from inference.triage.base import MAX_CALL_TEXT_CHARS, unstorable_character
 
 SUPPORTED_ROLES = ("system", "developer", "user", "assistant")
 MAX_MESSAGES_CHARS = 4 * MAX_CALL_TEXT_CHARS
@@ -58,13 +58,16 @@ class ChatMessage(BaseModel):
     @field_validator("content", mode="before")
     @classmethod
     def _text_only(cls, content: Any) -> str:
-        if isinstance(content, str):
-            return content
         if isinstance(content, list) and all(
                 isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str)
                 for part in content):
-            return "".join(part["text"] for part in content)
-        raise ValueError('must be a string or a list of text parts ({"type": "text", "text": "..."})')
+            content = "".join(part["text"] for part in content)
+        if not isinstance(content, str):
+            raise ValueError('must be a string or a list of text parts ({"type": "text", "text": "..."})')
+        problem = unstorable_character(content)  # every message is stored with the call
+        if problem is not None:
+            raise ValueError(problem)
+        return content
 
 
 class StreamOptions(BaseModel):

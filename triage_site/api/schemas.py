@@ -8,13 +8,16 @@ from uuid import UUID
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
 
 from inference.levels import NUM_LEVELS, level
-from inference.triage.base import MAX_CALL_TEXT_CHARS
+from inference.triage.base import MAX_CALL_TEXT_CHARS, unstorable_character
 from triage_site.models import Call, CallSource, CallStatus
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
+MAX_OFFSET = 1_000_000_000
+"""Far beyond any real list, and far inside the databases' 64-bit OFFSET (2**63 was a 500)."""
 
 _PRIORITY_HELP = "Urgency 0 (P0 immediate, most urgent) .. 4 (P4 non-urgent)."
 Priority = Annotated[int, Field(ge=0, le=NUM_LEVELS - 1, strict=True, description=_PRIORITY_HELP)]
@@ -40,6 +43,15 @@ class CallIn(Schema):
     priority: Priority | None = Field(
         None, description="The client's own urgency, kept as an override beside the classifier's "
                           "rating. Leave it out to let the classifier decide.")
+
+    @field_validator("caller_name", "caller_phone", "location")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        """NUL and unpaired surrogates are refused here (``text`` by the service's own check)."""
+        problem = unstorable_character(value)
+        if problem is not None:
+            raise PydanticCustomError("unstorable_text", "{problem}", {"problem": problem})
+        return value
 
 
 class CallOut(Schema):
@@ -95,7 +107,7 @@ class CallFilters(Schema):
     received_since: datetime | None = Field(None, description="Received at or after this time.")
     received_until: datetime | None = Field(None, description="Received before this time.")
     limit: int = Field(DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     @field_validator("received_since", "received_until")
     @classmethod
