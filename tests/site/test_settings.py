@@ -61,3 +61,23 @@ def test_it_keeps_passwords_out_of_error_messages() -> None:
 def test_it_rejects_a_malformed_debug_flag() -> None:
     with pytest.raises(ImproperlyConfigured, match="DJANGO_DEBUG"):
         read_env({"DJANGO_DEBUG": "maybe"})
+
+
+def test_it_accepts_a_rabbitmq_broker_url_and_the_fleet_settings() -> None:
+    env = read_env({"BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//", "TRIAGE_GENERATION": "fleet",
+                    "TRIAGE_MAX_NUM_SEQS": "4", "TRIAGE_FLEET_MARGIN": "0", "TRIAGE_FLEET_ORDER": "fifo"})
+    assert env.broker_url == "amqp://guest:guest@127.0.0.1:5672//"
+    assert (env.generation, env.max_num_seqs, env.fleet_margin, env.fleet_order) == ("fleet", 4, 0, "fifo")
+
+
+@pytest.mark.parametrize("url", ["redis://127.0.0.1:6379/0", "amqp://:5672//", "amqp://h:port//"])
+def test_it_rejects_a_broker_url_that_is_not_rabbitmq(url: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="BROKER_URL"):
+        read_env({"BROKER_URL": url})
+
+
+@pytest.mark.parametrize(("name", "value"), [("TRIAGE_GENERATION", "celery"), ("TRIAGE_MAX_NUM_SEQS", "0"),
+                                             ("TRIAGE_FLEET_MARGIN", "-1"), ("TRIAGE_FLEET_ORDER", "lifo")])
+def test_it_rejects_bad_fleet_settings_naming_the_variable(name: str, value: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match=name):
+        read_env({name: value})
