@@ -115,3 +115,18 @@ def test_a_body_over_the_limit_is_a_413_in_the_apis_shape(client, auth, served, 
     assert chat.status_code == 413, chat.content[:300]
     assert chat.json()["error"]["code"] == "request_too_large"
     assert Call.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("when", ["2026-01-01T00:00:00+23:59", "2026-01-01T00:00:00-20:00"])
+def test_a_time_zone_postgresql_refuses_is_converted_to_utc(client, auth, when):
+    """Schemathesis found this one on PostgreSQL (offsets past 15:59 are a DataError there)."""
+    response = client.get("/api/calls", {"received_since": when}, headers=auth)
+    assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_a_time_out_of_range_in_utc_is_a_422_naming_it(client, auth):
+    response = client.get("/api/calls", {"received_until": "0001-01-01T00:00:00+01:00"}, headers=auth)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["msg"].startswith("received_until: ")

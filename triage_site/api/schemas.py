@@ -111,7 +111,14 @@ class CallFilters(Schema):
 
     @field_validator("received_since", "received_until")
     @classmethod
-    def _utc_when_naive(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.tzinfo is None:
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        """UTC when no zone is given; any other zone converted to UTC here, as PostgreSQL refuses
+        offsets past 15:59 that ISO 8601 allows (a 500 before)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before the year 1 in UTC
+            raise PydanticCustomError("datetime_range", "out of range once converted to UTC") from None

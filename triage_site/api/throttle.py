@@ -8,6 +8,8 @@ Redis when ``REDIS_URL`` is set, so every web process shares the count). The add
 
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
@@ -37,6 +39,19 @@ def note_auth_failure(request: HttpRequest) -> None:
     _usage(request, increment=True)
 
 
+def client_address(group: str, request: HttpRequest) -> str:
+    """The client's address; an IPv6 client's /64 (one host holds them all). A server may leave
+    REMOTE_ADDR out (a unix socket): such requests share one count rather than fail."""
+    raw = request.META.get("REMOTE_ADDR") or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def _usage(request: HttpRequest, *, increment: bool) -> dict | None:
-    return get_usage(request, group=GROUP, key="ip", rate=settings.TRIAGE_API_AUTH_FAILURE_RATE,
+    return get_usage(request, group=GROUP, key=client_address, rate=settings.TRIAGE_API_AUTH_FAILURE_RATE,
                      increment=increment)
