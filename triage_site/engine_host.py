@@ -143,22 +143,51 @@ _loading = threading.Lock()
 _submitting = threading.Lock()
 
 
+class _EngineSlot:
+    """The process's one engine loop, and how many times it had to be started again."""
+
+    loop: EngineLoop | None = None
+    num_restarts = 0
+
+
+_slot = _EngineSlot()
+
+
 def get_engine_loop() -> EngineLoop:
-    """Load the model and start the engine loop: once per process, on first use.
+    """Load the model and start the engine loop: once per process, on first use; again (over
+    the loaded model) if an engine error stopped it, so one bad step never stops the service.
 
     Locked: the first calls can race (a task thread, the recovery thread), and loading a
     transformers model in two threads at once is not safe.
     """
     with _loading:
-        return _load_engine_loop()
+        if _slot.loop is not None and not _slot.loop.is_running:
+            _slot.num_restarts += 1
+            logger.error("engine loop had stopped (%s); starting a new one (restart %s)",
+                         type(_slot.loop.error).__name__, _slot.num_restarts)
+            _slot.loop = None
+        if _slot.loop is None:
+            _slot.loop = _start_engine_loop()
+        return _slot.loop
+
+
+def engine_health() -> dict[str, object]:
+    """For /healthz: is this process's engine running (None: none started here)?"""
+    loop = _slot.loop
+    return {"running": None if loop is None else loop.is_running, "restarts": _slot.num_restarts}
 
 
 @lru_cache(maxsize=1)
-def _load_engine_loop() -> EngineLoop:
+def _load_model():
     from inference.model_store import load_causal_lm, pick_device
 
     device = pick_device(settings.TRIAGE_ENGINE_DEVICE)
     model, tokenizer = load_causal_lm(Path(settings.TRIAGE_LM_DIR), device)
+    return model, tokenizer, device
+
+
+def _start_engine_loop() -> EngineLoop:
+    model, tokenizer, device = _load_model()
     engine = Engine(model, tokenizer, settings.TRIAGE_ENGINE_POLICY,
                     BatchLimits(settings.TRIAGE_ENGINE_MAX_NUM_SEQS,
                                 settings.TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS),
@@ -229,15 +258,16 @@ def serve_call(call_id: int, dispatch_number: int | None) -> str:
 
 
 def engine_loop_started() -> bool:
-    return _load_engine_loop.cache_info().currsize > 0
+    return _slot.loop is not None
 
 
 def forget_engine_loop() -> None:
-    """Stop this process's engine and forget it (tests switch models)."""
+    """Stop this process's engine and forget it and its model (tests switch models)."""
     with _loading:
-        if engine_loop_started():
-            _load_engine_loop().stop(10)
-        _load_engine_loop.cache_clear()
+        if _slot.loop is not None:
+            _slot.loop.stop(10)
+        _slot.loop, _slot.num_restarts = None, 0
+        _load_model.cache_clear()
     _recovery_started.clear()
 
 

@@ -205,8 +205,8 @@ class EngineLoop:
                 job.prompt, priority=job.priority, max_new_tokens=job.max_new_tokens,
                 predicted_output_tokens=job.predicted_output_tokens,
                 on_token=lambda event, entry=entry: self._collect(entry, event))
-        except ValueError as exc:  # a bad job, e.g. a prompt the KV budget can never hold
-            self._fail(entry, exc)
+        except Exception as exc:  # noqa: BLE001 - a bad job (a prompt the tokenizer refuses, or the
+            self._fail(entry, exc)  # KV budget can never hold) fails alone; the loop goes on
             return
         entry.request_id = engine_request.request_id
         self._by_request_id[engine_request.request_id] = entry

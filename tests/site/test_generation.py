@@ -105,3 +105,31 @@ def test_the_workers_override_command_re_ranks_the_call_it_holds(generation):
     wait_for(call.pk, {CallStatus.GENERATING})
     assert reprioritise_call(None, call_id=call.pk, priority=0) == {"ok": True}
     assert reprioritise_call(None, call_id=call.pk + 1000, priority=0) == {"ok": False}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_the_tokenizer_refuses_fails_alone_and_the_engine_goes_on(generation):
+    """A prompt with an unpaired surrogate (once a way to stop the whole engine) fails its own
+    call; a call beside it is answered, and the loop keeps running."""
+    from inference.engine.engine_loop import GenerationJob
+
+    loop = engine_host.get_engine_loop()
+    poisoned = loop.submit(GenerationJob("poison", "hello \udfff", 2, 8, 8))
+    with pytest.raises(Exception):
+        poisoned.result(timeout=TIMEOUT_S)
+    call = call_create(text=TEXT)
+    assert wait_for(call.pk, {CallStatus.DONE}).output_tokens == 8
+    assert loop.is_running and engine_host.get_engine_loop() is loop
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_engine_shows_in_healthz_and_the_next_call_starts_a_new_one(generation, client):
+    loop = engine_host.get_engine_loop()
+    assert client.get("/healthz").status_code == 200
+    loop.stop(10)  # as an engine error would
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["status"] == "engine stopped"
+    call = call_create(text=TEXT)
+    assert wait_for(call.pk, {CallStatus.DONE}).output_tokens == 8
+    assert engine_host.get_engine_loop() is not loop and engine_host.engine_health()["restarts"] == 1
+    assert client.get("/healthz").status_code == 200
