@@ -7,6 +7,7 @@ from typing import Any
 from django.utils import timezone
 
 from triage_site import live
+from triage_site.generation import get_generation_backend
 from triage_site.models import Call, CallStatus
 
 RECENT_CALLS = 50
@@ -39,7 +40,8 @@ def dashboard_snapshot(*, limit: int = RECENT_CALLS) -> dict[str, Any]:
     whose clock may differ)."""
     return {"kind": "snapshot", "server_time": timezone.now().isoformat(),
             "calls": [live.call_summary(call) for call in calls_recent(limit=limit)],
-            "in_broker": calls_in_broker()}
+            "in_broker": calls_in_broker(),
+            "status": get_generation_backend().service_status()}
 
 
 def call_snapshot(*, call_id: int) -> dict[str, Any]:

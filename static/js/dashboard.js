@@ -36,7 +36,19 @@
     (event.in_broker || []).forEach(([id, urgency]) => inBroker.set(id, urgency));
     event.calls.forEach(onCall);
     if (!event.calls.length) showEmpty();
+    if (event.status) onStatus(event.status);
     paintEngine(Date.now());
+  }
+
+  function onStatus(status) {
+    // Outages the server sees (broker down, no engine reporting): shown until they end.
+    const list = document.getElementById("service-alerts");
+    list.replaceChildren(...status.alerts.map((text) => {
+      const item = document.createElement("li");
+      item.textContent = text;
+      return item;
+    }));
+    list.hidden = !status.alerts.length;
   }
 
   function onCall(summary) {
@@ -326,6 +338,7 @@
   live.connect(config.socketPath, function (event) {
     if (event.kind === "snapshot") onSnapshot(event);
     else if (event.kind === "call") onCall(event.call);
+    else if (event.kind === "status") onStatus(event);
     else if (event.kind === "tokens") onTokens(event);
     else if (event.kind === "engine") onEngine(event);
   }, function (state) {

@@ -127,3 +127,41 @@ def test_a_call_taken_while_the_broker_is_down_is_kept_and_sent_when_it_returns(
     call.refresh_from_db()
     assert call.dispatched_at is not None and published[-1]["call_id"] == call.pk
     assert calls_send_stranded(older_than_s=10) == 0  # sent once, not again
+
+
+@pytest.fixture
+def broker_at(settings):
+    """Point the Celery app at a broker URL for one test (connections are pooled per URL)."""
+    from triage_site.celery import app
+
+    original = app.conf.broker_url
+
+    def use(url: str) -> None:
+        app.conf.broker_url = url
+        app._pool = None
+    yield use
+    use(original)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_is_told_when_the_broker_and_the_engines_are_down(fleet, broker_at):
+    from bench.fleet_processes import free_port
+    from triage_site.generation.fleet import FleetGeneration
+
+    broker_at(f"amqp://guest:guest@127.0.0.1:{free_port()}//")  # nothing listens there
+    status = FleetGeneration().service_status()
+    assert status["broker_up"] is False and status["engines_alive"] == 0
+    assert len(status["alerts"]) == 2 and "broker" in status["alerts"][0]
+
+
+@pytest.mark.django_db
+def test_no_alert_while_the_broker_answers_and_an_engine_reports(fleet, broker_at):
+    from bench.fleet_processes import port_open
+    from triage_site.generation.fleet import FleetGeneration
+    from triage_site.services.generation import engine_worker_heartbeat
+
+    if not port_open(5672):
+        pytest.skip("no RabbitMQ on 127.0.0.1:5672 (scripts/start_services.sh starts it)")
+    broker_at("amqp://guest:guest@127.0.0.1:5672//")
+    engine_worker_heartbeat(name="gpu-host:1", num_seats=8, waiting_per_level=[0] * 5, running_per_level=[0] * 5)
+    assert FleetGeneration().service_status() == {"alerts": [], "broker_up": True, "engines_alive": 1}

@@ -37,6 +37,10 @@ class GenerationBackend:
         """What an operator should know about where calls are answered ('' if nothing)."""
         return ""
 
+    def service_status(self) -> dict[str, object]:
+        """What the dashboard warns about: {"alerts": [sentences]} (none while all is well)."""
+        return {"alerts": []}
+
 
 class NoGeneration(GenerationBackend):
     """Calls are rated and stored; nothing answers them."""

@@ -34,6 +34,22 @@ class FleetGeneration(GenerationBackend):
     def start_server(self) -> None:
         _start_stranded_sweeper()
 
+    def service_status(self) -> dict[str, object]:
+        """The broker answering, and engines with a recent heartbeat; a sentence for each outage."""
+        from triage_site.services.fleet import broker_reachable
+        from triage_site.services.generation import engine_workers_alive
+
+        alerts = []
+        broker_up = broker_reachable()
+        if not broker_up:
+            alerts.append("The broker (RabbitMQ) is not answering: new calls are stored and rated, "
+                          "and are sent to the GPU workers when it is back.")
+        engines = engine_workers_alive(silence_s=5 * settings.TRIAGE_FLEET_HEARTBEAT_S)
+        if not engines:
+            alerts.append("No GPU worker has reported in the last "
+                          f"{5 * settings.TRIAGE_FLEET_HEARTBEAT_S:g} s: calls wait until one is running.")
+        return {"alerts": alerts, "broker_up": broker_up, "engines_alive": engines}
+
     def note(self) -> str:
         return ("Calls went to the GPU workers, which schedule with their own TRIAGE_ENGINE_POLICY "
                 "(the policy shown is this process's setting).")
@@ -53,11 +69,14 @@ def _start_stranded_sweeper() -> None:
 
         from triage_site.services.fleet import calls_send_stranded
 
+        from triage_site import live
+
         stop = threading.Event()
         while not stop.wait(STRANDED_SWEEP_S):
             close_old_connections()
             try:
                 calls_send_stranded(older_than_s=STRANDED_SWEEP_S)
+                live.publish({"kind": "status", **FleetGeneration().service_status()})
             except Exception:  # noqa: BLE001 - the sweeper must outlive a database or broker outage
                 logger.exception("stranded-call sweep failed; retrying in %s s", STRANDED_SWEEP_S)
             close_old_connections()

@@ -57,6 +57,18 @@ def call_rerank_in_broker(*, call_id: int) -> bool:
     return True
 
 
+def broker_reachable(timeout_s: float = 2.0) -> bool:
+    """Does the broker accept a connection now? (For the dashboard's warning, not for sending.)"""
+    from triage_site.celery import app
+
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout_s)
+    except (OperationalError, OSError):
+        return False
+    return True
+
+
 def calls_send_stranded(*, older_than_s: float) -> int:
     """Send again every rated call the broker never took (it was down when they arrived)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_s)

@@ -73,6 +73,11 @@ def engine_worker_heartbeat(*, name: str, num_seats: int, waiting_per_level: lis
         "waiting_per_level": waiting_per_level, "running_per_level": running_per_level})
 
 
+def engine_workers_alive(*, silence_s: float) -> int:
+    """How many engines sent a heartbeat within ``silence_s``."""
+    return EngineWorker.objects.filter(last_seen_at__gte=timezone.now() - timedelta(seconds=silence_s)).count()
+
+
 def engine_worker_is_alive(*, name: str, silence_s: float) -> bool:
     """Has the named engine sent a heartbeat within ``silence_s``?"""
     return EngineWorker.objects.filter(
