@@ -187,4 +187,3 @@ def test_a_killed_worker_loses_no_call(web, fleet):
     assert again.started_at.timestamp() > killed_at  # generated again, from the start
     assert not again.engine_worker.endswith(f":{fleet.workers[victim][0].pid}")
     assert all(call.status == CallStatus.DONE for call in finished.values())
-    fleet.start(victim)  # the next test (if any) gets two workers again
