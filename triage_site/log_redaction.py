@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import traceback
 
 TOKEN = re.compile(r"\btri_[A-Za-z0-9_-]+")
@@ -51,12 +50,19 @@ def redact_text(text: str) -> str:
 
 
 def quotes_input(exc: BaseException) -> bool:
-    """Whether ``exc``'s message may repeat the data that caused it."""
-    from django.db import DatabaseError
+    """Whether ``exc``'s message may repeat the data that caused it: the database's data and
+    integrity errors (PostgreSQL quotes the value or the JSON it refused), codec errors and
+    pydantic's. Others ("database is locked", a missing file) keep their message."""
+    from django.db import DataError, IntegrityError
     from pydantic import ValidationError
 
-    return (isinstance(exc, (DatabaseError, sqlite3.Error, UnicodeError, ValidationError))
-            or type(exc).__module__.split(".")[0] == "psycopg")
+    quoting: tuple[type[BaseException], ...] = (DataError, IntegrityError, UnicodeError, ValidationError)
+    try:
+        import psycopg
+        quoting += (psycopg.DataError, psycopg.IntegrityError)
+    except ImportError:  # SQLite only: its messages name columns, not values
+        pass
+    return isinstance(exc, quoting)
 
 
 def redacted_traceback(exc: BaseException) -> str:

@@ -87,7 +87,8 @@ def test_the_calls_api_never_answers_a_server_error(calls_schema, auth):
         assert_no_server_error(response)
 
     fuzzed = fuzz(calls_schema, auth, check)
-    assert {"POST /api/calls positive", "GET /api/calls negative", "GET /api/calls/{public_id} negative"} <= set(fuzzed)
+    assert {"POST /api/calls positive", "GET /api/calls negative",
+            "GET /api/calls/{public_id} negative"} <= set(fuzzed)
 
 
 @pytest.mark.django_db

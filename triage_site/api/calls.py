@@ -55,8 +55,9 @@ def read_call(request: HttpRequest, public_id: UUID) -> Call:
 
 @router.get("/calls", response=CallPage, summary="List calls, newest first")
 def list_calls(request: HttpRequest, filters: Query[CallFilters]) -> dict:
-    calls = call_list(user=request.auth.user, status=filters.status, priority=filters.priority, source=filters.source,
-                      received_since=filters.received_since, received_until=filters.received_until)
+    calls = call_list(user=request.auth.user, status=filters.status, priority=filters.priority,
+                      source=filters.source, received_since=filters.received_since,
+                      received_until=filters.received_until)
     page = calls[filters.offset:filters.offset + filters.limit]
     return {"count": calls.count(), "limit": filters.limit, "offset": filters.offset, "items": list(page)}
 

@@ -16,7 +16,9 @@ def calls_visible_to(user) -> QuerySet[Call]:
     """A dispatcher (active staff) sees every call; any other user only the calls created as them."""
     if is_dispatcher(user):
         return Call.objects.all()
-    return Call.objects.filter(created_by=user) if user is not None and user.pk is not None else Call.objects.none()
+    if user is None or user.pk is None:
+        return Call.objects.none()
+    return Call.objects.filter(created_by=user)
 
 
 def call_get_public(*, public_id: UUID, user) -> Call | None:
