@@ -127,3 +127,16 @@ def test_the_debug_500_page_shows_no_call_fields_or_secrets(django_user_model, s
     assert type(error).__name__ in html and "failing_create" in html  # the page is still useful
     for secret in (TEXT, PHONE, LOCATION, TOKEN, settings.SECRET_KEY):
         assert secret not in html
+
+
+def test_a_locked_database_keeps_its_message_in_the_log():
+    from django.db import OperationalError
+
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed", (), None)
+    try:
+        raise OperationalError("database is locked")
+    except OperationalError as error:
+        record.exc_info = (type(error), error, error.__traceback__)
+    RedactSecrets().filter(record)
+    assert record.exc_info is not None  # not a data error: nothing to withhold
+    assert "database is locked" in redacted_traceback(record.exc_info[1])
