@@ -26,8 +26,8 @@ from scheduling.plan import BatchLimits, StepPlan
 from scheduling.policies import Policy
 from scheduling.request import Request
 from scheduling.result import RunResult, Timeline
-from scheduling.routers import (DEFAULT_RESERVE_MARGIN, DEFAULT_URGENT_RESERVE, ROUTERS_WITH_RESERVE,
-                                ROUTERS_WITH_URGENT_RESERVE, Router, make_router, router_names)
+from scheduling.routers import (DEFAULT_RESERVE_MARGIN, ROUTERS_WITH_RESERVE, ROUTERS_WITH_URGENT_RESERVE, Router,
+                                is_urgent, make_router, router_names)
 from scheduling.simulator import STEP_END_RANK, Simulation, StepEnd
 
 
@@ -41,7 +41,8 @@ class FleetConfig:
     """Calls a replica holds before it stops taking from the broker (``fifo``, ``semantic``);
     None: its ``max_num_seqs`` plus the deployed worker's margin of 2."""
     urgent_reserve: int | None = None
-    """``semantic``: urgent calls a replica takes beyond ``reserve``; None: 2."""
+    """``semantic``: calls a replica may hold beyond ``reserve`` in all (room for urgent ones);
+    None: its ``max_num_seqs`` (the deployed worker's thread pool is two batches plus the margin)."""
 
     def __post_init__(self) -> None:
         _require_int(self.num_replicas, "num_replicas", 1)
@@ -63,15 +64,15 @@ class FleetConfig:
             return None
         return self.reserve if self.reserve is not None else limits.max_num_seqs + DEFAULT_RESERVE_MARGIN
 
-    def urgent_reserve_or_default(self) -> int | None:
+    def urgent_reserve_for(self, limits: BatchLimits) -> int | None:
         if self.router not in ROUTERS_WITH_URGENT_RESERVE:
             return None
-        return self.urgent_reserve if self.urgent_reserve is not None else DEFAULT_URGENT_RESERVE
+        return self.urgent_reserve if self.urgent_reserve is not None else limits.max_num_seqs
 
     def describe(self, limits: BatchLimits) -> dict:
         """The report's ``"fleet"`` entry (None where a router has no such limit)."""
         return {"replicas": self.num_replicas, "router": self.router,
-                "reserve": self.reserve_for(limits), "urgent_reserve": self.urgent_reserve_or_default()}
+                "reserve": self.reserve_for(limits), "urgent_reserve": self.urgent_reserve_for(limits)}
 
 
 def _require_int(value: int, name: str, minimum: int) -> None:
@@ -87,6 +88,7 @@ class Replica(Simulation):
         super().__init__([], setting, policy, limits)
         self.index = index
         self.num_held = 0
+        self.num_held_urgent = 0
         self.taken: list[Request] = []
         """Every call this replica took, in the order it took them."""
         self.step: StepEnd | None = None
@@ -98,6 +100,7 @@ class Replica(Simulation):
         """Hold ``request`` from ``now``: start stepping if idle, or end a steady run at the
         first iteration boundary at or after ``now`` (where the single engine's horizon would)."""
         self.num_held += 1
+        self.num_held_urgent += is_urgent(request)
         self.taken.append(request)
         self.scheduler.add_request(request)
         if not self.busy:
@@ -115,6 +118,7 @@ class Replica(Simulation):
         finished = self.scheduler.update(step.plan, now, step.step_time_s, step.num_iterations)
         self.num_iterations += step.num_iterations
         self.num_held -= len(finished)
+        self.num_held_urgent -= sum(map(is_urgent, finished))
         return finished
 
     def resume(self, now: float) -> None:
@@ -177,7 +181,7 @@ class Fleet:
                          for i in range(config.num_replicas)]
         self.router: Router = make_router(config.router, self.replicas,
                                           config.reserve_for(limits) or 0,
-                                          config.urgent_reserve_or_default() or 0)
+                                          config.urgent_reserve_for(limits) or 0)
         self.policy_name = self.replicas[0].policy_name
         self.timeline = Timeline()
         self._on_finish = on_finish

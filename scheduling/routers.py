@@ -5,10 +5,12 @@ moment it takes it until the call finishes (waiting or running inside its schedu
 
 - ``fifo``: today's deployment, one first-in first-out broker queue; a replica takes calls
   while it holds fewer than ``reserve`` (the worker's seats plus its margin).
-- ``semantic``: the broker orders calls by :func:`broker_priority` (larger first, ties in
-  arrival order), urgent calls in a queue of their own that replicas always take from first,
-  and up to ``urgent_reserve`` calls beyond ``reserve``, so an urgent call reaching a full
-  fleet is taken at once and the replica's policy displaces a less urgent runner.
+- ``semantic``: the deployed fleet. The broker orders calls by :func:`broker_priority` (larger
+  first, ties in arrival order), urgent calls in a queue of their own that replicas take from
+  first. As the deployed worker's per-consumer prefetch does, a replica holds at most
+  ``reserve`` routine calls and at most ``reserve`` urgent ones, and ``reserve +
+  urgent_reserve`` in all (the worker's thread pool; by default one more batch), so an urgent
+  call reaching a full fleet is taken at once and the replica's policy displaces a routine runner.
 - ``least-loaded``: no broker; each call is pushed to the replica holding fewest at once.
 
 Whenever several replicas may take a call, the one holding fewest takes it (ties: lowest
@@ -31,8 +33,6 @@ URGENT_MAX_PRIORITY = 1
 """Calls predicted at this level or more urgent (0, 1) go to the semantic broker's urgent queue."""
 DEFAULT_RESERVE_MARGIN = 2
 """The deployed worker takes this many calls beyond its seats (Celery prefetch margin)."""
-DEFAULT_URGENT_RESERVE = 2
-"""Extra urgent calls a replica takes beyond its reserve under the ``semantic`` router."""
 
 _held = attrgetter("num_held")
 
@@ -42,6 +42,8 @@ class Taker(Protocol):
 
     num_held: int
     """Calls taken and not yet finished."""
+    num_held_urgent: int
+    """Of those, the ones :func:`is_urgent` (the deployed worker counts each queue apart)."""
 
     def take(self, request: Request, now: float) -> None:
         """Hold ``request`` from ``now`` on (called by the router)."""
@@ -105,32 +107,40 @@ class Router(Protocol):
         """True if some replica may take a call the broker holds (never true between events)."""
 
 
+MayTake = Callable[[Taker], bool]
+
+
 class BrokerRouter:
-    """Queues in the order replicas take from them, each with the most calls a replica may
-    hold and still take from it; ``classify`` picks a call's queue."""
+    """Queues in the order replicas take from them, each with the rule saying whether a replica
+    may take one more call from it; ``classify`` picks a call's queue."""
 
     def __init__(self, name: str, replicas: Sequence[Taker],
-                 queues: Sequence[tuple[BrokerQueue, int]],
+                 queues: Sequence[tuple[BrokerQueue, MayTake]],
                  classify: Callable[[Request], int]) -> None:
         self.name = name
         self.replicas = replicas
         self.queues = list(queues)
         self._classify = classify
 
+    def _taker(self, may_take: MayTake) -> Taker | None:
+        """The replica holding fewest among those that may take (ties: lowest index)."""
+        candidates = [replica for replica in self.replicas if may_take(replica)]
+        return min(candidates, key=_held) if candidates else None
+
     def route(self, request: Request, now: float) -> None:
-        queue, max_held = self.queues[self._classify(request)]
+        queue, may_take = self.queues[self._classify(request)]
         if not len(queue):
-            replica = min(self.replicas, key=_held)
-            if replica.num_held < max_held:
+            replica = self._taker(may_take)
+            if replica is not None:
                 replica.take(request, now)
                 return
         queue.push(request)
 
     def refill(self, now: float) -> None:
-        for queue, max_held in self.queues:
+        for queue, may_take in self.queues:
             while len(queue):
-                replica = min(self.replicas, key=_held)
-                if replica.num_held >= max_held:
+                replica = self._taker(may_take)
+                if replica is None:
                     break
                 replica.take(queue.pop(), now)
 
@@ -139,8 +149,7 @@ class BrokerRouter:
         return sum(len(queue) for queue, _ in self.queues)
 
     def has_takeable_work(self) -> bool:
-        fewest = min(r.num_held for r in self.replicas)
-        return any(len(queue) and fewest < max_held for queue, max_held in self.queues)
+        return any(len(queue) and any(may_take(r) for r in self.replicas) for queue, may_take in self.queues)
 
 
 class LeastLoadedRouter:
@@ -162,19 +171,27 @@ class LeastLoadedRouter:
         return False
 
 
-def _is_urgent(request: Request) -> int:
-    """Queue index under ``semantic``: 0 for urgent calls, 1 for routine ones."""
-    return 0 if request.predicted_priority <= URGENT_MAX_PRIORITY else 1
+def is_urgent(request: Request) -> bool:
+    """Goes to the semantic broker's urgent queue (the deployed ``gpu.urgent``)."""
+    return request.predicted_priority <= URGENT_MAX_PRIORITY
 
 
 def make_fifo(replicas: Sequence[Taker], reserve: int, urgent_reserve: int) -> Router:
-    return BrokerRouter("fifo", replicas, [(FifoQueue(), reserve)], lambda request: 0)
+    return BrokerRouter("fifo", replicas, [(FifoQueue(), lambda r: r.num_held < reserve)], lambda request: 0)
 
 
 def make_semantic(replicas: Sequence[Taker], reserve: int, urgent_reserve: int) -> Router:
+    total = reserve + urgent_reserve
+
+    def may_take_urgent(replica: Taker) -> bool:
+        return replica.num_held < total and replica.num_held_urgent < reserve
+
+    def may_take_routine(replica: Taker) -> bool:
+        return replica.num_held < total and replica.num_held - replica.num_held_urgent < reserve
+
     return BrokerRouter("semantic", replicas,
-                        [(BrokerPriorityQueue(), reserve + urgent_reserve),
-                         (BrokerPriorityQueue(), reserve)], _is_urgent)
+                        [(BrokerPriorityQueue(), may_take_urgent), (BrokerPriorityQueue(), may_take_routine)],
+                        lambda request: 0 if is_urgent(request) else 1)
 
 
 def make_least_loaded(replicas: Sequence[Taker], reserve: int, urgent_reserve: int) -> Router:

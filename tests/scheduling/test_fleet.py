@@ -113,7 +113,8 @@ def test_no_replica_idles_while_the_broker_holds_work_it_may_take(router):
         for replica in fleet.replicas:
             scheduler = replica.scheduler
             assert replica.num_held == len(scheduler.waiting) + scheduler.num_running
-            assert replica.num_held <= fleet.config.reserve_for(SMALL) + (router == "semantic") * 2
+            assert replica.num_held <= fleet.config.reserve_for(SMALL) + (fleet.config.urgent_reserve_for(SMALL) or 0)
+            assert replica.num_held - replica.num_held_urgent <= fleet.config.reserve_for(SMALL)
             assert replica.num_held == 0 or replica.step is not None  # holding work: stepping
     assert num_queued_instants > num_instants / 4  # the broker held work most of the run
     assert all(r.finish_time_s is not None for r in fleet.requests)
@@ -186,6 +187,6 @@ def test_default_reserves_are_the_deployed_workers():
     assert FleetConfig(4, "fifo").describe(limits) == {
         "replicas": 4, "router": "fifo", "reserve": 18, "urgent_reserve": None}
     assert FleetConfig(4, "semantic").describe(limits) == {
-        "replicas": 4, "router": "semantic", "reserve": 18, "urgent_reserve": 2}
+        "replicas": 4, "router": "semantic", "reserve": 18, "urgent_reserve": 16}
     assert FleetConfig(4, "least-loaded").describe(limits) == {
         "replicas": 4, "router": "least-loaded", "reserve": None, "urgent_reserve": None}

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from scheduling.broker_key import broker_priority
 from scheduling.request import Request
-from scheduling.routers import URGENT_MAX_PRIORITY, make_router
+from scheduling.routers import URGENT_MAX_PRIORITY, is_urgent, make_router
 
 
 class StandIn:
-    """A replica that only counts what it holds."""
+    """A replica that only counts what it holds (``num_held`` routine calls to begin with)."""
 
     def __init__(self, index: int, num_held: int = 0) -> None:
         self.index = index
         self.num_held = num_held
+        self.num_held_urgent = 0
         self.taken: list[int] = []
 
     def take(self, request: Request, now: float) -> None:
         self.num_held += 1
+        self.num_held_urgent += is_urgent(request)
         self.taken.append(request.request_id)
 
 
@@ -91,6 +93,19 @@ def test_semantic_takes_urgent_calls_up_to_the_urgent_reserve_only():
         router.route(call(i, 0), 0.0)
     assert [r.taken for r in replicas] == [[1, 3], [2, 4]]
     assert router.num_queued == 2 and not router.has_takeable_work()
+
+
+def test_semantic_counts_routine_and_urgent_calls_apart_as_the_deployed_worker_does():
+    """Per-queue prefetch: at most ``reserve`` of each kind, ``reserve + urgent_reserve`` in all."""
+    replica = StandIn(0)
+    router = make_router("semantic", [replica], reserve=3, urgent_reserve=2)
+    for i in range(4):
+        router.route(call(i, 0), 0.0)  # urgent: 3 taken (its queue's limit), 1 waits
+    assert replica.taken == [0, 1, 2] and router.num_queued == 1
+    for i in range(4, 7):
+        router.route(call(i, 4), 0.0)  # routine: 2 more fit in all (3 + 2)
+    assert replica.taken == [0, 1, 2, 4, 5] and router.num_queued == 2
+    assert not router.has_takeable_work()
 
 
 def test_least_loaded_has_no_broker_and_no_limit():
