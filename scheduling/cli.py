@@ -20,7 +20,8 @@ from scheduling.fleet import FleetConfig, simulate_fleet, summarize_replicas
 from scheduling.hardware import (HardwareSetting, builtin_setting_names, load_builtin_setting,
                                  load_setting_file, PREEMPTION_MODES)
 from scheduling.plan import BatchLimits
-from scheduling.policies import DEFAULT_MAX_WAIT_S, make_policy, policy_names
+from scheduling.policies import (DEFAULT_GUARD_S, DEFAULT_MAX_WAIT_S, POLICY_OPTIONS, make_policy,
+                                 policy_names)
 from scheduling.predictors import PredictorConfig, apply_predictions
 from scheduling.request import Request
 from scheduling.routers import ROUTERS_WITH_RESERVE, ROUTERS_WITH_URGENT_RESERVE, router_names
@@ -101,7 +102,11 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     sched.add_argument("--max-num-batched-tokens", type=int,
                        default=BatchLimits.max_num_batched_tokens)
     sched.add_argument("--max-wait-s", type=positive, default=DEFAULT_MAX_WAIT_S,
-                       help="semantic-aging: wait after which a request goes ahead of classes 1-4")
+                       help="starvation bound: semantic-aging's for class 4 (classes 1-3 get "
+                            "1/4, 2/4, 3/4 of it); semantic-guard's for classes 1-4")
+    sched.add_argument("--guard-s", type=non_negative, default=DEFAULT_GUARD_S,
+                       help="semantic-guard: seconds of less urgent prefill an iteration may add, "
+                            "summed over the class-0 decodes it delays")
 
     fleet = parser.add_argument_group("fleet")
     fleet.add_argument("--replicas", type=_integer(1), default=1,
@@ -178,8 +183,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     results, summaries = {}, {}
     with _progress(len(requests) * len(policies), disable=args.no_progress) as bar:
         for name in policies:
-            options = {"max_wait_s": args.max_wait_s} if name == "semantic-aging" else {}
-            new_policy = functools.partial(make_policy, name, **options)
+            new_policy = functools.partial(make_policy, name, **policy_options(name, args))
             if fleet is None:
                 results[name] = simulate(requests, setting, new_policy(), limits,
                                          predictors.latency_s, on_finish=bar.update)
@@ -233,6 +237,11 @@ def choose_fleet(args: argparse.Namespace) -> FleetConfig | None:
     if args.urgent_reserve is not None and router not in ROUTERS_WITH_URGENT_RESERVE:
         raise UsageError("--urgent-reserve applies only to --router semantic")
     return FleetConfig(args.replicas, router, args.reserve, args.urgent_reserve)
+
+
+def policy_options(name: str, args: argparse.Namespace) -> dict:
+    """The options of policy ``name`` that the command line sets."""
+    return {option: getattr(args, option) for option in POLICY_OPTIONS.get(name, ())}
 
 
 def choose_policies(names: list[str] | None) -> list[str]:

@@ -7,10 +7,14 @@ rest, identically for every policy, so comparisons are fair by construction.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from scheduling.plan import BatchLimits
+from scheduling.prefill_guard import PrefillGuard
 from scheduling.request import NUM_PRIORITIES, Request
+from scheduling.step_time import StepTimeModel
 from scheduling.waiting_queue import AgingWaitingQueue, Key, WaitingQueue
 
 DEFAULT_MAX_WAIT_S = 60.0
@@ -29,8 +33,18 @@ class Policy:
     def key(self, request: Request) -> Key:
         raise NotImplementedError
 
+    def bind(self, step_time: StepTimeModel | None, limits: BatchLimits,
+             kv_capacity_tokens: int) -> None:
+        """Told once, by the scheduler that will use this policy, what it schedules on: the
+        step-time model (None in an engine that was not calibrated), the limits and the KV size."""
+
     def make_waiting_queue(self) -> WaitingQueue:
         return WaitingQueue(self.key)
+
+    def prefill_guard(self, decodes: Sequence[Request], now: float) -> PrefillGuard | None:
+        """Asked once per step, when something may be prefilled, with the decodes it will run:
+        a limit on the prefill that may share their iteration, or None (no limit; the default)."""
+        return None
 
     def may_displace(self, candidate: Request, victim: Request, for_memory: bool) -> bool:
         """Asked when ``candidate`` (waiting) ranks before ``victim`` (the worst running) and
@@ -124,12 +138,39 @@ PROMOTED_CLASS = 0.5
 """Where an overdue request ranks under semantic-aging: after class 0, before class 1."""
 
 
+def check_max_wait_s(max_wait_s: float) -> None:
+    if not max_wait_s > 0:  # also refuses NaN
+        raise ValueError(f"max_wait_s must be > 0, got {max_wait_s}")
+
+
+def aging_bounds_s(max_wait_s: float,
+                   fractions: Sequence[float] = (0.25, 0.5, 0.75, 1.0)) -> tuple[float, ...]:
+    """Per class, the wait after which a request is overdue: never for class 0, then
+    ``max_wait_s`` x ``fractions`` for classes 1..4 (by default 1/4, 2/4, 3/4, 1).
+
+    The most urgent class gets the shortest bound so that, when everything is overdue at
+    once (a burst longer than the bound), earliest-deadline-first keeps the classes in order;
+    with one bound for all, that became arrival order and a class could end up slower than a
+    less urgent one (docs/FINDINGS.md, section 5). Nobody waits longer than ``max_wait_s``
+    plus the time to drain what is ahead of it.
+    """
+    check_max_wait_s(max_wait_s)
+    if (len(fractions) != NUM_PRIORITIES - 1 or not 0 < fractions[0]
+            or any(b < a for a, b in zip(fractions, fractions[1:])) or fractions[-1] != 1):
+        raise ValueError("aging fractions: 4 values for classes 1..4, > 0, not decreasing, "
+                         "the last 1")
+    return (math.inf,) + tuple(max_wait_s * fraction for fraction in fractions)
+
+
 @dataclass
 class SemanticAging(Semantic):
-    """Semantic, with a bound on starvation: see ``AgingWaitingQueue``."""
+    """Semantic, with a bound on starvation: see ``AgingWaitingQueue`` and ``aging_bounds_s``."""
 
     max_wait_s: float = DEFAULT_MAX_WAIT_S
     name = "semantic-aging"
+
+    def __post_init__(self) -> None:
+        self._bounds_s = aging_bounds_s(self.max_wait_s)
 
     def key(self, request: Request) -> Key:
         urgency = PROMOTED_CLASS if request.promoted and request.predicted_priority > 0 \
@@ -137,8 +178,11 @@ class SemanticAging(Semantic):
         remaining = request.predicted_output_tokens - request.num_output_tokens
         return (urgency, remaining if remaining > 0 else 0, request.arrival_time_s, request.request_id)
 
+    def overdue_at(self, request: Request) -> float:
+        return request.arrival_time_s + self._bounds_s[request.predicted_priority]
+
     def make_waiting_queue(self) -> WaitingQueue:
-        return AgingWaitingQueue(self.key, self.max_wait_s)
+        return AgingWaitingQueue(self.key, self.overdue_at)
 
 
 class VLLMPriority(Policy):
@@ -205,10 +249,127 @@ class SLAI(Policy):
         self._num_iterations += num_iterations
 
 
+DEFAULT_GUARD_S = 0.2
+"""``semantic-guard``: seconds of less urgent prefill one iteration may add, summed over the
+urgent decodes it delays (so each of n urgent decodes waits at most ``guard_s / n``)."""
+DEFAULT_GUARD_TOKENS = 512
+"""The same allowance in prompt tokens, for a scheduler without a step-time model."""
+DEFAULT_CLASS_WEIGHTS = (1.75, 1.5, 1.25, 1.0)
+"""``semantic-guard``: what a second of latency is worth for classes 1..4 (class 0 goes first)."""
+
+
+@dataclass
+class SemanticGuard(DisplacesOnlyForUrgency, Policy):
+    """Urgency first, for what an urgent request shares as well as for who goes first.
+
+    - Order: class 0 (life-threatening) before everything; classes 1..4 by predicted remaining
+      *work* divided by the class's weight (Smith's rule: it minimises the weighted mean
+      latency). Work is what the request still costs the server in seconds: its remaining
+      prefill (``prefill_s``) plus, per remaining output token, an iteration's time times the
+      share of the batch it holds (a seat out of ``max_num_seqs`` or its KV out of the cache,
+      whichever binds). Without a step-time model, work is remaining output tokens.
+    - Guard: while class-0 requests decode, the prefill of other requests that shares their
+      iteration is limited to ``guard_s`` / (number of class-0 decodes) seconds of compute
+      (``guard_tokens`` / n tokens without a step-time model): the more emergencies a prefill
+      would delay, the less of it runs.
+    - Starvation bound: ``aging_bounds_s(max_wait_s)``, as ``semantic-aging``; an overdue
+      request is exempt from the guard.
+
+    Only class 0 displaces a running request (for a seat or for memory), so classes 1..4 never
+    swap places with each other.
+    """
+
+    max_wait_s: float = DEFAULT_MAX_WAIT_S
+    guard_s: float = DEFAULT_GUARD_S
+    guard_tokens: int = DEFAULT_GUARD_TOKENS
+    class_weights: tuple[float, ...] = DEFAULT_CLASS_WEIGHTS
+    aging_fractions: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    overdue_order: str = "key"
+    name = "semantic-guard"
+    displaces_running = True
+
+    def __post_init__(self) -> None:
+        self._bounds_s = aging_bounds_s(self.max_wait_s, self.aging_fractions)
+        if not self.guard_s >= 0 or self.guard_tokens < 0:
+            raise ValueError("guard_s and guard_tokens must be >= 0")
+        if len(self.class_weights) != NUM_PRIORITIES - 1 or not min(self.class_weights) > 0:
+            raise ValueError(f"class_weights needs {NUM_PRIORITIES - 1} positive values (classes 1..4)")
+        self._inverse_weights = (1.0,) + tuple(1.0 / w for w in self.class_weights)
+        self._step_time: StepTimeModel | None = None
+        self._iteration_s = 0.0
+        self._max_num_seqs = 1
+        self._kv_capacity_tokens = 1
+
+    def bind(self, step_time: StepTimeModel | None, limits: BatchLimits,
+             kv_capacity_tokens: int) -> None:
+        self._step_time = step_time
+        self._max_num_seqs = limits.max_num_seqs
+        self._kv_capacity_tokens = max(kv_capacity_tokens, 1)
+        if step_time is not None:
+            self._iteration_s = step_time.decode_run_s(1, 0, 1)
+
+    def key(self, request: Request) -> Key:
+        priority = request.predicted_priority
+        work = self.remaining_work(request)
+        if priority == 0:
+            return (0, work, request.arrival_time_s, request.request_id)
+        level = PROMOTED_CLASS if request.promoted else 1
+        return (level, work * self._inverse_weights[priority], request.arrival_time_s,
+                request.request_id)
+
+    def remaining_work(self, request: Request) -> float:
+        """Seconds the request still costs the server (remaining output tokens without a model).
+
+        Never increases while it runs, as the scheduler's cached bound on running keys needs:
+        its prefill and its remaining output only shrink.
+        """
+        remaining = request.predicted_output_tokens - request.num_output_tokens
+        remaining = remaining if remaining > 0 else 0
+        model = self._step_time
+        if model is None:
+            return float(remaining)
+        computed = request.num_computed_tokens
+        uncomputed = request.prompt_tokens + request.num_output_tokens - computed
+        # A decode's one uncomputed token is its next output, not prefill.
+        prefill_s = model.prefill_s(uncomputed, computed) if uncomputed > 1 else 0.0
+        share = max(1.0 / self._max_num_seqs,
+                    (request.prompt_tokens + request.predicted_output_tokens) / self._kv_capacity_tokens)
+        return prefill_s + remaining * self._iteration_s * share
+
+    def overdue_at(self, request: Request) -> float:
+        return request.arrival_time_s + self._bounds_s[request.predicted_priority]
+
+    def make_waiting_queue(self) -> WaitingQueue:
+        return AgingWaitingQueue(self.key, self.overdue_at, self.overdue_order)
+
+    def prefill_guard(self, decodes: Sequence[Request], now: float) -> PrefillGuard | None:
+        num_urgent = 0
+        for request in decodes:
+            if request.predicted_priority == 0:
+                num_urgent += 1
+        if not num_urgent:
+            return None
+        allowance = (self.guard_s if self._step_time is not None else self.guard_tokens) / num_urgent
+
+        def is_exempt(request: Request) -> bool:
+            return (request.predicted_priority == 0 or request.promoted
+                    or now >= self.overdue_at(request))
+
+        return PrefillGuard(allowance, self._step_time, is_exempt)
+
+
 POLICIES: dict[str, Callable[[], Policy]] = {
     cls.name: cls for cls in
-    (FCFS, ShortestJobFirst, PriorityJobFirst, Semantic, SemanticAging, SLAI, VLLMPriority)
+    (FCFS, ShortestJobFirst, PriorityJobFirst, Semantic, SemanticAging, SemanticGuard, SLAI,
+     VLLMPriority)
 }
+
+
+POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
+    "semantic-aging": ("max_wait_s",),
+    "semantic-guard": ("max_wait_s", "guard_s"),
+}
+"""Options a policy takes from the command line (flag ``--max-wait-s`` sets ``max_wait_s``)."""
 
 
 def policy_names() -> list[str]:

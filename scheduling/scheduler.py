@@ -12,6 +12,10 @@ Each step, for every policy alike, within ``max_num_seqs`` requests,
    so a large urgent request is not starved by small ones behind it);
 4. the decodes the policy let wait get the leftover budget.
 
+Stages 2 and 3 also respect the policy's prefill guard, when it gives one: an allowance
+for the prefill of less urgent requests in an iteration that carries urgent decodes
+(``prefill_guard.py``); a head of the queue the guard holds back stops admission.
+
 When the KV cache cannot hold the next token of every decode, the worst running
 requests are preempted. A victim keeps its KV in host memory (swap) or loses it
 (recompute), per the setting; ``auto`` picks the cheaper to restore.
@@ -25,6 +29,7 @@ import itertools
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits, PrefillChunk, StepPlan
 from scheduling.policies import Policy
+from scheduling.prefill_guard import PrefillGuard
 from scheduling.request import Request, RequestStatus, check_priority
 from scheduling.step_time import StepTimeModel
 from scheduling.waiting_queue import AgingWaitingQueue, Key
@@ -40,6 +45,7 @@ class Scheduler:
         self.limits = limits
         self.preemption_mode = preemption_mode
         self.step_time = step_time
+        policy.bind(step_time, limits, kv_cache.num_blocks * kv_cache.block_size)
         self.waiting = policy.make_waiting_queue()
         self.decoding: list[Request] = []
         """Running requests whose next step computes one token (their last output)."""
@@ -103,9 +109,11 @@ class Scheduler:
             first, later = self.decoding, []
         reserved = self.kv.num_blocks_for_next_tokens(later) if later else 0
         self._schedule_decodes(first, plan)
+        guard = (self.policy.prefill_guard(plan.decodes, now)
+                 if self.prefilling or len(self.waiting) else None)
         budget = self.limits.max_num_batched_tokens - len(first)
-        budget = self._continue_prefills(plan, budget, reserved)
-        budget, blocked_by = self._admit_waiting(now, plan, budget, preempted_ids, reserved)
+        budget = self._continue_prefills(plan, budget, reserved, guard)
+        budget, blocked_by = self._admit_waiting(now, plan, budget, preempted_ids, reserved, guard)
         if len(later) > budget:
             later = heapq.nsmallest(budget, later, key=self.policy.deferred_decode_key)
         self._schedule_decodes(later, plan)
@@ -197,7 +205,8 @@ class Scheduler:
             plan.decode_context_tokens += self.kv.allocate_next_tokens(decodes)
             plan.decodes.extend(decodes)
 
-    def _continue_prefills(self, plan: StepPlan, budget: int, reserved_blocks: int) -> int:
+    def _continue_prefills(self, plan: StepPlan, budget: int, reserved_blocks: int,
+                           guard: PrefillGuard | None = None) -> int:
         scheduled = {chunk.request.request_id for chunk in plan.prefills}
         partial = sorted((r for r in self.prefilling if r.request_id not in scheduled),
                          key=self.policy.key)
@@ -207,14 +216,16 @@ class Scheduler:
             free = self.kv.num_free_blocks - reserved_blocks
             room = (request.num_kv_blocks + free) * self.kv.block_size - request.num_computed_tokens
             num_tokens = min(request.num_uncomputed_tokens, budget, room)
+            if guard is not None:
+                num_tokens = guard.max_new_tokens(request, num_tokens)
             if num_tokens <= 0:
                 continue
-            self._add_prefill(request, num_tokens, plan)
+            self._add_prefill(request, num_tokens, plan, guard)
             budget -= num_tokens
         return budget
 
-    def _admit_waiting(self, now: float, plan: StepPlan, budget: int,
-                       preempted_ids: set[int], reserved_blocks: int) -> tuple[int, str]:
+    def _admit_waiting(self, now: float, plan: StepPlan, budget: int, preempted_ids: set[int],
+                       reserved_blocks: int, guard: PrefillGuard | None = None) -> tuple[int, str]:
         """Admit best-first; return the budget left and why admission stopped."""
         while True:
             candidate = self.waiting.peek(now)
@@ -228,6 +239,8 @@ class Scheduler:
                 return budget, "budget"
             if not self._fits(candidate, budget, reserved_blocks):
                 return budget, "kv"
+            if guard is not None and not self._guard_admits(candidate, budget, guard):
+                return budget, "guard"
             self.waiting.pop(now)
             candidate.status = RequestStatus.RUNNING
             if candidate.first_scheduled_time_s is None:
@@ -238,6 +251,8 @@ class Scheduler:
                 self.kv.allocate(candidate, 0)  # blocks for the KV coming back from host memory
                 plan.swapped_in.append(candidate)
                 plan.num_swapped_in_tokens += candidate.num_computed_tokens
+                if guard is not None:
+                    guard.charge_swap_in(candidate)
             if candidate.is_decoding:
                 self.decoding.append(candidate)
                 self._schedule_decodes([candidate], plan)
@@ -245,14 +260,29 @@ class Scheduler:
             else:
                 self.prefilling.append(candidate)
                 num_tokens = min(candidate.num_uncomputed_tokens, budget)
-                self._add_prefill(candidate, num_tokens, plan)
-                budget -= num_tokens
+                if guard is not None:  # a swap-in may have spent the allowance: the chunk waits
+                    num_tokens = guard.max_new_tokens(candidate, num_tokens)
+                if num_tokens > 0:
+                    self._add_prefill(candidate, num_tokens, plan, guard)
+                    budget -= num_tokens
 
     # -- helpers --------------------------------------------------------------------
 
-    def _add_prefill(self, request: Request, num_tokens: int, plan: StepPlan) -> None:
+    def _add_prefill(self, request: Request, num_tokens: int, plan: StepPlan,
+                     guard: PrefillGuard | None = None) -> None:
         self.kv.allocate(request, num_tokens)
         plan.prefills.append(PrefillChunk(request, num_tokens, request.num_computed_tokens))
+        if guard is not None:
+            guard.charge_prefill(request, num_tokens, request.num_computed_tokens)
+
+    def _guard_admits(self, candidate: Request, budget: int, guard: PrefillGuard) -> bool:
+        """Does the guard leave room for ``candidate``'s swap-in and a first chunk (or decode)?"""
+        if candidate.swapped_out and not guard.allows_swap_in(candidate):
+            return False
+        if candidate.swapped_out and candidate.is_decoding:
+            return True
+        wanted = min(candidate.num_uncomputed_tokens, budget)
+        return guard.max_new_tokens(candidate, wanted) > 0
 
     def _fits(self, request: Request, budget: int, reserved_blocks: int) -> bool:
         """Would ``request`` get a seat and the KV for its next chunk (after the reserve)?"""

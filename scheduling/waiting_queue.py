@@ -2,7 +2,7 @@
 
 A request's key is computed once, when it is pushed. That is correct because no
 policy's key for a *waiting* request changes with time: remaining work changes only
-while a request runs, and aging is handled by a second ordering (arrival) instead
+while a request runs, and aging is handled by a second ordering (deadline) instead
 of by rewriting keys. Entries of requests that left the queue are skipped lazily,
 recognised by ``Request.queue_version``.
 """
@@ -10,6 +10,7 @@ recognised by ``Request.queue_version``.
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -71,39 +72,80 @@ def _peek_live(heap: list) -> Request | None:
 
 
 class AgingWaitingQueue(WaitingQueue):
-    """Policy order, except that a request waiting longer than ``max_wait_s`` goes first.
+    """Policy order, except that an overdue request goes first.
 
-    Overdue requests are served oldest first, ahead of every class but 0: an
-    emergency still goes first, and any other request waits at most ``max_wait_s``
-    plus the time to drain the overdue requests and emergencies ahead of it.
+    ``overdue_at(request)`` says from when a request is overdue (``math.inf``: never); the
+    policy decides it, e.g. arrival plus a bound that grows with the urgency class. Overdue
+    requests go ahead of every class but 0 (an emergency still goes first), in one of two
+    orders among themselves:
+
+    - ``"deadline"``: earliest deadline first. Any request then waits at most its bound plus
+      the time to drain the overdue requests and emergencies ahead of it; and when everything
+      is overdue at once (a burst longer than the bound) the classes stay in order, as long as
+      a more urgent class has the shorter bound.
+    - ``"key"``: the policy's own order. Being overdue lifts a request above fresh arrivals but
+      keeps the policy's efficiency among the overdue, so a burst longer than the bound (where
+      nobody's wait can be bounded anyway) is served as without aging. Under overload the
+      overdue could starve each other in that order, so a request *late* (waited
+      ``late_factor`` times its bound) goes first of all, earliest deadline first: nobody
+      waits longer than ``late_factor`` bounds plus the time to drain the late ahead of it.
+
     Being overdue changes admission order only; it never displaces a running request.
     A request admitted while overdue is marked ``promoted`` (the policy's key then
     ranks it just after class 0), so it is not displaced straight back into the queue.
     """
 
-    def __init__(self, key: Callable[[Request], Key], max_wait_s: float) -> None:
+    def __init__(self, key: Callable[[Request], Key], overdue_at: Callable[[Request], float],
+                 overdue_order: str = "deadline", late_factor: float = 2.0) -> None:
         super().__init__(key)
-        if not max_wait_s > 0:  # also refuses NaN
-            raise ValueError(f"max_wait_s must be > 0, got {max_wait_s}")
-        self.max_wait_s = max_wait_s
-        self._by_arrival: list[tuple[float, int, int, Request]] = []
+        if overdue_order not in ("deadline", "key"):
+            raise ValueError(f"overdue_order must be 'deadline' or 'key', got {overdue_order!r}")
+        if not late_factor >= 1:
+            raise ValueError(f"late_factor must be >= 1, got {late_factor!r}")
+        self.overdue_at = overdue_at
+        self.overdue_order = overdue_order
+        self.late_factor = late_factor
+        self._by_deadline: list[tuple[float, int, int, Request]] = []
+        self._overdue_by_key: list[tuple[Key, int, Request]] = []
+        """``"key"`` order: requests found overdue, moved here from ``_by_deadline``."""
+        self._by_late_deadline: list[tuple[float, int, int, Request]] = []
+        """``"key"`` order: every request by the time it is late, earliest first."""
 
     def push(self, request: Request) -> None:
         super().push(request)
-        heapq.heappush(self._by_arrival,
-                       (request.arrival_time_s, request.request_id, request.queue_version, request))
+        deadline = self.overdue_at(request)
+        if deadline < math.inf:
+            entry = (deadline, request.request_id, request.queue_version, request)
+            heapq.heappush(self._by_deadline, entry)
+            if self.overdue_order == "key":
+                heapq.heappush(self._by_late_deadline, (self._late_at(request, deadline),) + entry[1:])
+
+    def _late_at(self, request: Request, deadline: float) -> float:
+        return request.arrival_time_s + self.late_factor * (deadline - request.arrival_time_s)
 
     def peek(self, now: float) -> Request | None:
         best = self._peek_by_key()
         if best is None or best.predicted_priority == 0:
             return best
-        oldest = _peek_live(self._by_arrival)
-        if oldest is not None and not oldest.promoted and now - oldest.arrival_time_s >= self.max_wait_s:
-            return oldest
-        return best
+        if self.overdue_order == "deadline":
+            first = _peek_live(self._by_deadline)
+            if first is not None and not first.promoted and now >= self.overdue_at(first):
+                return first
+            return best
+        late = _peek_live(self._by_late_deadline)
+        if (late is not None and not late.promoted
+                and now >= self._late_at(late, self.overdue_at(late))):
+            return late
+        by_deadline = self._by_deadline
+        while by_deadline and by_deadline[0][0] <= now:
+            _, _, version, request = heapq.heappop(by_deadline)
+            if version == request.queue_version and not request.promoted:
+                heapq.heappush(self._overdue_by_key, (self._key(request), version, request))
+        first = _peek_live(self._overdue_by_key)
+        return first if first is not None else best
 
     def pop(self, now: float) -> Request:
         request = super().pop(now)
-        if now - request.arrival_time_s >= self.max_wait_s:
+        if now >= self.overdue_at(request):
             request.promoted = True
         return request
