@@ -30,14 +30,15 @@ models: venv
 demo: venv migrate models
 	$(PY) manage.py demo
 
-# The research job: the reference experiment (seed burst, gap 0.01 s, up to 50 requests an
-# epoch) with every policy at the same batch size (16) and KV budget, on the A100_7B setting.
+# The research report: every policy on A100_7B across loads (Poisson, 50-120% of capacity) and in
+# the reference burst at vLLM's limits (KV-bound) and at 16 seqs (seat-bound), 5 seeds, 95%
+# confidence intervals, a conclusion computed from the numbers (scheduling/research_report.py).
+# About 10 CPU minutes; REPORT_JOBS=2 runs seeds in parallel.
+REPORT_JOBS ?= 1
 report: venv
 	mkdir -p out
-	$(PY) manage.py simulate --setting A100_7B --max-num-seqs 16 \
-		--user_request_gap 0.01 --max_concurrent_user_requests 50 \
-		--html out/demo_report.html --json out/demo_report.json
-	@echo "Report: out/demo_report.html (open it in a browser, works offline)"
+	$(PY) -m scheduling.research_report --jobs $(REPORT_JOBS) \
+		--html out/research_report.html --json out/research_report.json
 
 # The deployment configuration's services: the machine's PostgreSQL, Redis and RabbitMQ, started if down.
 services:
