@@ -127,7 +127,7 @@ TRIAGE_GENERATION = ENV.generation or ("fleet" if ENV.broker_url else "embedded"
 if TRIAGE_GENERATION == "fleet" and not (ENV.broker_url and ENV.redis_url):
     raise ImproperlyConfigured("TRIAGE_GENERATION=fleet needs BROKER_URL (RabbitMQ, where calls wait) and "
                                "REDIS_URL (the channel layer that carries workers' live events).")
-TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic"
+TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic-guard"
 TRIAGE_ENGINE_DEVICE = ENV.engine_device  # None: CUDA when available, else CPU
 TRIAGE_ENGINE_MAX_NEW_TOKENS = 96
 TRIAGE_ENGINE_MAX_NUM_SEQS = ENV.max_num_seqs or 8
