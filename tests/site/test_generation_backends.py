@@ -165,3 +165,16 @@ def test_no_alert_while_the_broker_answers_and_an_engine_reports(fleet, broker_a
     broker_at("amqp://guest:guest@127.0.0.1:5672//")
     engine_worker_heartbeat(name="gpu-host:1", num_seats=8, waiting_per_level=[0] * 5, running_per_level=[0] * 5)
     assert FleetGeneration().service_status() == {"alerts": [], "broker_up": True, "engines_alive": 1}
+
+
+@pytest.mark.django_db
+def test_a_call_never_rated_is_rated_and_sent_by_the_sweeper(fleet, published):
+    """The web process stopped between storing a call and rating it: nothing is lost."""
+    from triage_site.services.fleet import calls_send_stranded
+
+    call = Call.objects.create(text=ROUTINE)  # stored, never dispatched
+    Call.objects.filter(pk=call.pk).update(received_at=timezone.now() - timedelta(seconds=30))
+    assert calls_send_stranded(older_than_s=10) == 1 and published[-1]["call_id"] == call.pk
+    call.refresh_from_db()
+    assert call.status == CallStatus.CLASSIFIED and call.dispatched_at is not None
+    assert calls_send_stranded(older_than_s=10) == 0

@@ -13,12 +13,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from scheduling.broker_key import broker_priority
 from triage_site.models import Call, CallStatus
+from triage_site.services.classification import call_classify
 from triage_site.tasks import process_call
 
 logger = logging.getLogger(__name__)
@@ -70,10 +71,16 @@ def broker_reachable(timeout_s: float = 2.0) -> bool:
 
 
 def calls_send_stranded(*, older_than_s: float) -> int:
-    """Send again every rated call the broker never took (it was down when they arrived)."""
+    """Send every call the broker never took: rated while it was down, or never rated at all
+    (the web process stopped between storing and rating it)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_s)
-    stranded = list(Call.objects.filter(status=CallStatus.CLASSIFIED, dispatched_at__isnull=True,
-                                        classified_at__lt=cutoff).order_by("received_at"))
+    never_rated = list(Call.objects.filter(status=CallStatus.RECEIVED, received_at__lt=cutoff)
+                       .values_list("pk", flat=True))
+    for call_id in never_rated:
+        call_classify(call_id=call_id)
+    stranded = list(Call.objects.filter(Q(classified_at__lt=cutoff) | Q(pk__in=never_rated),
+                                        status=CallStatus.CLASSIFIED, dispatched_at__isnull=True)
+                    .order_by("received_at"))
     sent = sum(call_send_to_broker(call=call) for call in stranded)
     if stranded:
         logger.info("re-sent %s of %s stranded calls to the fleet", sent, len(stranded))
