@@ -10,7 +10,7 @@ latency under ``fifo``, ``semantic`` and ``least-loaded``, median over seeds, an
 of the per-seed ratio against ``fifo``. Workloads: the reference burst scaled to the fleet
 (seed-burst, user_request_gap 0.01 s, 20 epochs, max_concurrent_user_requests 50 per replica,
 i.e. 800 for 16) and Poisson at 90% of fleet capacity; beyond the brief, Poisson at 110%
-(the broker fills) and a ``semantic`` row with a narrow urgent reserve.
+(the broker fills) and a ``semantic`` row with a wide urgent reserve.
 
 Fleet capacity is 16 times one replica's: FCFS throughput with every request already waiting
 (as in sim_bench.py), H100_8B with vLLM's 256 sequences / 2,048 tokens.
@@ -48,9 +48,9 @@ OVERLOAD = 1.1
 """An extra Poisson comparison beyond the brief: arrivals above capacity, so the broker fills."""
 POLICY = "semantic"
 ROUTERS = ("fifo", "semantic", "least-loaded")
-NARROW_URGENT_RESERVE = 2
-"""An extra row beyond the brief: ``semantic`` whose replicas keep room for only 2 calls beyond
-the reserve (the default, like the deployed worker's thread pool, is one more batch: 256)."""
+WIDE_URGENT_RESERVE = 256
+"""An extra row beyond the brief: ``semantic`` whose replicas keep room for a whole batch of
+urgent calls beyond the reserve (the default, as the deployed worker's, is 2)."""
 BURST_PER_REPLICA = 50
 """max_concurrent_user_requests of the reference burst for one engine; the fleet gets 16x."""
 
@@ -96,8 +96,8 @@ def p0_mean_latency(requests) -> float:
 
 def router_configs() -> dict[str, FleetConfig]:
     configs = {router: FleetConfig(NUM_REPLICAS, router) for router in ROUTERS}
-    configs[f"semantic, urgent reserve {NARROW_URGENT_RESERVE}"] = FleetConfig(
-        NUM_REPLICAS, "semantic", urgent_reserve=NARROW_URGENT_RESERVE)
+    configs[f"semantic, urgent reserve {WIDE_URGENT_RESERVE}"] = FleetConfig(
+        NUM_REPLICAS, "semantic", urgent_reserve=WIDE_URGENT_RESERVE)
     return configs
 
 

@@ -26,7 +26,7 @@ from scheduling.plan import BatchLimits, StepPlan
 from scheduling.policies import Policy
 from scheduling.request import Request
 from scheduling.result import RunResult, Timeline
-from scheduling.routers import (DEFAULT_RESERVE_MARGIN, ROUTERS_WITH_RESERVE, ROUTERS_WITH_URGENT_RESERVE, Router,
+from scheduling.routers import (DEFAULT_RESERVE_MARGIN, DEFAULT_URGENT_RESERVE, ROUTERS_WITH_RESERVE, ROUTERS_WITH_URGENT_RESERVE, Router,
                                 is_urgent, make_router, router_names)
 from scheduling.simulator import STEP_END_RANK, Simulation, StepEnd
 
@@ -42,7 +42,7 @@ class FleetConfig:
     None: its ``max_num_seqs`` plus the deployed worker's margin of 2."""
     urgent_reserve: int | None = None
     """``semantic``: calls a replica may hold beyond ``reserve`` in all (room for urgent ones);
-    None: its ``max_num_seqs`` (the deployed worker's thread pool is two batches plus the margin)."""
+    None: 2, as the deployed worker (``TRIAGE_FLEET_URGENT_RESERVE``)."""
 
     def __post_init__(self) -> None:
         _require_int(self.num_replicas, "num_replicas", 1)
@@ -67,7 +67,7 @@ class FleetConfig:
     def urgent_reserve_for(self, limits: BatchLimits) -> int | None:
         if self.router not in ROUTERS_WITH_URGENT_RESERVE:
             return None
-        return self.urgent_reserve if self.urgent_reserve is not None else limits.max_num_seqs
+        return self.urgent_reserve if self.urgent_reserve is not None else DEFAULT_URGENT_RESERVE
 
     def describe(self, limits: BatchLimits) -> dict:
         """The report's ``"fleet"`` entry (None where a router has no such limit)."""

@@ -9,7 +9,7 @@ moment it takes it until the call finishes (waiting or running inside its schedu
   first, ties in arrival order), urgent calls in a queue of their own that replicas take from
   first. As the deployed worker's per-consumer prefetch does, a replica holds at most
   ``reserve`` routine calls and at most ``reserve`` urgent ones, and ``reserve +
-  urgent_reserve`` in all (the worker's thread pool; by default one more batch), so an urgent
+  urgent_reserve`` in all (the worker's thread pool; by default 2 more), so an urgent
   call reaching a full fleet is taken at once and the replica's policy displaces a routine runner.
 - ``least-loaded``: no broker; each call is pushed to the replica holding fewest at once.
 
@@ -33,6 +33,10 @@ URGENT_MAX_PRIORITY = 1
 """Calls predicted at this level or more urgent (0, 1) go to the semantic broker's urgent queue."""
 DEFAULT_RESERVE_MARGIN = 2
 """The deployed worker takes this many calls beyond its seats (Celery prefetch margin)."""
+DEFAULT_URGENT_RESERVE = 2
+"""Calls a replica may hold beyond its reserve, kept for urgent ones (the deployed worker's
+``TRIAGE_FLEET_URGENT_RESERVE``). More helps a burst of urgent calls a little and hurts under
+overload, when replicas fill with urgent work they cannot start (docs/BENCHMARKS.md)."""
 
 _held = attrgetter("num_held")
 

@@ -19,11 +19,12 @@ logger = logging.getLogger(__name__)
 class RoutineReservation(bootsteps.StartStopStep):
     """Each queue's consumer may hold at most seats + margin unacknowledged calls.
 
-    Celery sets a channel-wide prefetch (the pool's size: two batches plus the margin); this adds
+    Celery sets a channel-wide prefetch (the pool's size: seats + margin + urgent reserve); this adds
     RabbitMQ's per-consumer prefetch (https://www.rabbitmq.com/docs/consumer-prefetch), applied
     before the consumers start. The routine queue's consumer therefore stops at seats + margin
-    and the backlog waits in the broker in semantic order, while the channel keeps room for up
-    to a batch of urgent calls that the engine's policy lets displace running routine ones.
+    and the backlog waits in the broker in semantic order, while the channel keeps room for
+    ``TRIAGE_FLEET_URGENT_RESERVE`` urgent calls that the engine's policy lets displace running
+    routine ones.
     """
 
     requires = ("celery.worker.consumer.tasks:Tasks",)

@@ -187,6 +187,6 @@ def test_default_reserves_are_the_deployed_workers():
     assert FleetConfig(4, "fifo").describe(limits) == {
         "replicas": 4, "router": "fifo", "reserve": 18, "urgent_reserve": None}
     assert FleetConfig(4, "semantic").describe(limits) == {
-        "replicas": 4, "router": "semantic", "reserve": 18, "urgent_reserve": 16}
+        "replicas": 4, "router": "semantic", "reserve": 18, "urgent_reserve": 2}
     assert FleetConfig(4, "least-loaded").describe(limits) == {
         "replicas": 4, "router": "least-loaded", "reserve": None, "urgent_reserve": None}

@@ -70,7 +70,7 @@ def test_a_fleet_json_has_the_fleet_and_one_entry_per_replica(tmp_path, capsys, 
     assert f"fleet: 3 replicas behind the {router} router" in out
     assert list(result) == ["setting", "workload", "fleet", "policies"]
     reserve = None if router == "least-loaded" else 4 + 2
-    urgent_reserve = 4 if router == "semantic" else None  # one more batch of seats
+    urgent_reserve = 2 if router == "semantic" else None
     assert result["fleet"] == {"replicas": 3, "router": router, "reserve": reserve,
                                "urgent_reserve": urgent_reserve}
     for summary in result["policies"].values():

@@ -141,12 +141,16 @@ TRIAGE_API_TIMEOUT_S = 300.0
 # The fleet (docs/ARCHITECTURE.md, "The fleet"): calls are rated here, then wait in RabbitMQ
 # priority queues ordered by the semantic key (scheduling.broker_key). Levels up to
 # TRIAGE_FLEET_URGENT_MAX_LEVEL go to their own queue. Each worker holds at most its seats plus
-# TRIAGE_FLEET_MARGIN routine calls (a per-consumer prefetch), and up to its seats more urgent
-# ones, so an urgent call reaching a busy fleet is taken at once and displaces a routine one.
+# TRIAGE_FLEET_MARGIN routine calls (a per-consumer prefetch), and TRIAGE_FLEET_URGENT_RESERVE more
+# for urgent ones, so an urgent call reaching a busy fleet is taken at once and displaces a routine one.
+# (Each queue's consumer holds at most seats + margin; the pool, seats + margin + urgent reserve.)
 TRIAGE_FLEET_QUEUE = "gpu"
 TRIAGE_FLEET_URGENT_QUEUE = "gpu.urgent"
 TRIAGE_FLEET_URGENT_MAX_LEVEL = 1
 TRIAGE_FLEET_MARGIN = 2 if ENV.fleet_margin is None else ENV.fleet_margin
+TRIAGE_FLEET_URGENT_RESERVE = 2 if ENV.fleet_urgent_reserve is None else ENV.fleet_urgent_reserve
+"""Calls a worker holds beyond seats + margin, room kept for urgent ones (simulated trade-off:
+docs/BENCHMARKS.md, "Routers")."""
 TRIAGE_FLEET_ORDER = ENV.fleet_order or "semantic"
 """``fifo`` reproduces the fleet before semantic order (one first-in first-out queue, workers
 holding as many calls as they have threads): the baseline of bench/fleet_bench.py."""
@@ -171,7 +175,7 @@ CELERY_TASK_QUEUES = tuple(  # durable RabbitMQ priority queues; messages persis
     for name in (TRIAGE_FLEET_URGENT_QUEUE, TRIAGE_FLEET_QUEUE))
 CELERY_IMPORTS = ("triage_site.fleet_worker",)
 CELERY_WORKER_POOL = "threads"  # each call's task waits on a thread while the engine serves it
-CELERY_WORKER_CONCURRENCY = 2 * TRIAGE_ENGINE_MAX_NUM_SEQS + TRIAGE_FLEET_MARGIN
+CELERY_WORKER_CONCURRENCY = TRIAGE_ENGINE_MAX_NUM_SEQS + TRIAGE_FLEET_MARGIN + TRIAGE_FLEET_URGENT_RESERVE
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ACKS_LATE = True  # acknowledged after the response is stored
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -44,6 +44,7 @@ class Env:
     max_num_seqs: int | None = None
     fleet_margin: int | None = None
     fleet_order: str | None = None
+    fleet_urgent_reserve: int | None = None
 
 
 def read_env(environ: Mapping[str, str]) -> Env:
@@ -68,6 +69,8 @@ def read_env(environ: Mapping[str, str]) -> Env:
         broker_url=None if broker_url is None else parse_broker_url(broker_url),
         max_num_seqs=parse_positive_int("TRIAGE_MAX_NUM_SEQS", values.get("TRIAGE_MAX_NUM_SEQS")),
         fleet_margin=parse_positive_int("TRIAGE_FLEET_MARGIN", values.get("TRIAGE_FLEET_MARGIN"), minimum=0),
+        fleet_urgent_reserve=parse_positive_int("TRIAGE_FLEET_URGENT_RESERVE",
+                                                values.get("TRIAGE_FLEET_URGENT_RESERVE"), minimum=0),
         fleet_order=parse_choice("TRIAGE_FLEET_ORDER", values.get("TRIAGE_FLEET_ORDER"), ("semantic", "fifo")),
         generation=parse_choice("TRIAGE_GENERATION", values.get("TRIAGE_GENERATION"), GENERATION_BACKENDS),
     )
