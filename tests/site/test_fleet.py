@@ -155,11 +155,20 @@ def test_an_override_re_ranks_a_call_still_in_the_broker(web, fleet):
 @pytest.mark.timeout(600)
 @pytest.mark.django_db(transaction=True)
 def test_a_broker_restart_loses_no_call_and_stores_none_twice(web, fleet, rabbitmq):
+    from triage_site.services.fleet import calls_send_stranded
+
     calls = [create(ROUTINE, 3) for _ in range(10)]
     wait_until(lambda: Call.objects.filter(status=CallStatus.GENERATING).exists(), 120, "generation")
     rabbitmq.stop()  # with calls generating, held by workers, and waiting in the broker
-    time.sleep(3)
+    started = time.monotonic()
+    during = [create(ROUTINE, 2) for _ in range(2)]  # taken while the broker is down
+    assert time.monotonic() - started < 10  # intake does not hang on the broker
+    for call in during:
+        call.refresh_from_db()
+        assert call.status == CallStatus.CLASSIFIED and call.dispatched_at is None  # kept, not sent
     rabbitmq.start()
+    assert calls_send_stranded(older_than_s=0) == 2  # the web server's sweeper, run at once
+    calls += during
 
     finished = all_finished(calls, timeout_s=400)
     assert all(call.status == CallStatus.DONE for call in finished), [c.failure_reason for c in finished]
