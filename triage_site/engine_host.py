@@ -26,6 +26,7 @@ from inference.engine.engine_loop import EngineLoop, GenerationJob, GenerationRe
 from inference.prompts import call_messages, render_chat
 from scheduling.plan import BatchLimits
 from triage_site import live
+from triage_site.cards import cards_of
 from triage_site.models import Call, CallStatus
 from triage_site.services.classification import call_classify, call_fail
 from triage_site.services.generation import (call_complete, call_mark_generating, call_queue,
@@ -218,7 +219,7 @@ def submit_call(call_id: int, dispatch_number: int | None = None) -> Future | No
         call = call_queue(call_id=call_id, engine_worker=engine_name(), dispatch_number=dispatch_number)
         if call is None:
             return None
-        messages = call.chat_messages or call_messages(call.text, call.priority)
+        messages = call.chat_messages or call_messages(call.text, call.priority, cards_of(call.cards)[0])
         future = loop.submit(GenerationJob(
             call.pk, render_chat(loop.engine.tokenizer, messages), call.priority,
             call.max_new_tokens or settings.TRIAGE_ENGINE_MAX_NEW_TOKENS, call.predicted_output_tokens))
@@ -233,7 +234,7 @@ def serve_call(call_id: int, dispatch_number: int | None) -> str:
     live engine holds (its message came back after a broker restart, say) is waited for, not
     generated twice; if that engine falls silent, this one takes the call over.
     """
-    silence_s = 5 * settings.TRIAGE_FLEET_HEARTBEAT_S
+    silence_s = settings.TRIAGE_FLEET_ENGINE_SILENCE_S
     while True:
         with _db():
             call = call_classify(call_id=call_id)  # normally rated at intake; this covers old messages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.conf import settings
 
@@ -44,10 +45,11 @@ class FleetGeneration(GenerationBackend):
         if not broker_up:
             alerts.append("The broker (RabbitMQ) is not answering: new calls are stored and rated, "
                           "and are sent to the GPU workers when it is back.")
-        engines = engine_workers_alive(silence_s=5 * settings.TRIAGE_FLEET_HEARTBEAT_S)
+        silence_s = settings.TRIAGE_FLEET_ENGINE_SILENCE_S
+        engines = engine_workers_alive(silence_s=silence_s)
         if not engines:
-            alerts.append("No GPU worker has reported in the last "
-                          f"{5 * settings.TRIAGE_FLEET_HEARTBEAT_S:g} s: calls wait until one is running.")
+            alerts.append(f"No GPU worker has reported in the last {silence_s:g} s: "
+                          "calls wait until one is running.")
         return {"alerts": alerts, "broker_up": broker_up, "engines_alive": engines}
 
     def note(self) -> str:
@@ -67,12 +69,11 @@ def _start_stranded_sweeper() -> None:
     def sweep_forever() -> None:
         from django.db import close_old_connections
 
+        from triage_site import live
         from triage_site.services.fleet import calls_send_stranded
 
-        from triage_site import live
-
-        stop = threading.Event()
-        while not stop.wait(STRANDED_SWEEP_S):
+        while True:
+            time.sleep(STRANDED_SWEEP_S)
             close_old_connections()
             try:
                 calls_send_stranded(older_than_s=STRANDED_SWEEP_S)

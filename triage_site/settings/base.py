@@ -129,7 +129,7 @@ if TRIAGE_GENERATION == "fleet" and not (ENV.broker_url and ENV.redis_url):
                                "REDIS_URL (the channel layer that carries workers' live events).")
 TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic-guard"
 TRIAGE_ENGINE_DEVICE = ENV.engine_device  # None: CUDA when available, else CPU
-TRIAGE_ENGINE_MAX_NEW_TOKENS = 96
+TRIAGE_ENGINE_MAX_NEW_TOKENS = 160  # room for a card read out (about 120 tokens); a cut reply is never shown
 TRIAGE_ENGINE_MAX_NUM_SEQS = ENV.max_num_seqs or 8
 TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS = 512
 TRIAGE_ENGINE_KV_CAPACITY_TOKENS = 16384
@@ -155,7 +155,9 @@ TRIAGE_FLEET_ORDER = ENV.fleet_order or "semantic"
 """``fifo`` reproduces the fleet before semantic order (one first-in first-out queue, workers
 holding as many calls as they have threads): the baseline of bench/fleet_bench.py."""
 TRIAGE_FLEET_HEARTBEAT_S = 2.0
-"""Engines write a heartbeat this often; one silent for 5x this long is presumed dead."""
+"""Engines write a heartbeat this often."""
+TRIAGE_FLEET_ENGINE_SILENCE_S = 5 * TRIAGE_FLEET_HEARTBEAT_S
+"""An engine silent this long is presumed dead: its calls are taken over, the dashboard warns."""
 
 CELERY_TASK_ALWAYS_EAGER = ENV.broker_url is None  # no broker: tasks run inline at .delay()
 CELERY_TASK_EAGER_PROPAGATES = True
