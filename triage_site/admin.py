@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 
 from triage_site import scenario_admin  # noqa: F401 - registers the scenario admin
 from triage_site.api.tokens import api_token_create, api_token_revoke, default_expiry
+from triage_site.card_admin import InstructionCardAdmin  # noqa: F401 - registers the card admin
 from triage_site.models import ApiToken, Call
 
 
@@ -20,13 +21,15 @@ class CallAdmin(admin.ModelAdmin):
                        "priority_confidence", "classifier", "classified_at", "overridden_by",
                        "overridden_at", "predicted_output_tokens", "output_tokens", "response",
                        "num_preemptions", "queued_at", "started_at", "first_token_at",
-                       "finished_at", "failure_reason")
+                       "finished_at", "failure_reason", "cards", "reply_passed", "reply_check_reasons",
+                       "shown_text")
     fieldsets = (
         (None, {"fields": ("public_id", "text", "caller_name", "caller_phone", "location",
                            "received_at", "status", "failure_reason")}),
         ("Urgency", {"fields": ("predicted_priority", "priority_probabilities",
                                 "priority_confidence", "classifier", "classified_at",
                                 "override_priority", "overridden_by", "overridden_at")}),
+        ("Card and reply", {"fields": ("cards", "reply_passed", "reply_check_reasons", "shown_text")}),
         ("Response", {"fields": ("predicted_output_tokens", "output_tokens", "response",
                                  "num_preemptions", "queued_at", "started_at", "first_token_at",
                                  "finished_at")}),

@@ -110,6 +110,15 @@ def call_summary(call) -> dict[str, Any]:
         "output_tokens": call.output_tokens,
         "num_preemptions": call.num_preemptions,
         "failure_reason": call.failure_reason,
+        "source": call.source,
+        "source_label": call.get_source_display(),
+        "location": call.location,
+        "cards": [{"id": ref.get("id"), "title": ref.get("title"), "version": ref.get("version")}
+                  for ref in call.cards or []],
+        "finish_reason": call.finish_reason,
+        "reply_passed": call.reply_passed,
+        "reply_check_reasons": call.reply_check_reasons or [],
+        "shown_preview": call.shown_text[:PREVIEW_CHARS],
     }
 
 

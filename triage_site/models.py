@@ -72,6 +72,18 @@ class Call(models.Model):
                                      help_text="Why generation stopped: eos (the model ended) or length (the cap).")
     response = models.TextField(blank=True)
     num_preemptions = models.PositiveIntegerField(default=0)
+    cards = models.JSONField(
+        default=list, blank=True,
+        help_text="The instruction cards chosen at intake, most time-critical first: "
+                  "[{id, version, title}]; the first is the one the engine's prompt carries.")
+    reply_passed = models.BooleanField(
+        null=True, blank=True,
+        help_text="Did the LM's reply pass the checker (rules over the text)? Empty until it is written.")
+    reply_check_reasons = models.JSONField(default=list, blank=True,
+                                           help_text="Why the reply failed the checker, if it did.")
+    shown_text = models.TextField(
+        blank=True, help_text="What the dispatcher is shown: the checked reply, or the card when the "
+                              "reply failed. `response` keeps the LM's raw text for audit.")
 
     dispatch_number = models.PositiveIntegerField(
         default=0, help_text="Bumped each time the call is sent to the broker; a message carrying an "
@@ -118,6 +130,47 @@ def _seconds_between(start, end) -> float | None:
     if start is None or end is None:
         return None
     return (end - start).total_seconds()
+
+
+class InstructionCard(models.Model):
+    """One version of a pre-arrival instruction card. Every edit (``manage.py load_cards`` from
+    ``inference/cards/cards.yaml``, or a staff edit in the admin) adds a row with the next version and
+    makes it the current one; calls record the (card, version) they used, so history is kept."""
+
+    card_id = models.SlugField(max_length=64, help_text="The card's id, e.g. cardiac_arrest.")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    steps = models.JSONField(help_text="The steps read to the caller, in order (a list of strings).")
+    sources = models.JSONField(help_text="[{organisation, url}] of the public guidance the steps follow.")
+    key_actions = models.JSONField(help_text="[{name, patterns}]: what a reply must keep (regexes).")
+    forbidden = models.JSONField(default=list, blank=True,
+                                 help_text="[{pattern, why}]: what contradicts the card (regexes).")
+    allowed_terms = models.JSONField(default=list, blank=True,
+                                     help_text="Words a reply may use beyond the steps' own.")
+    position = models.PositiveIntegerField(
+        default=1000, help_text="Order among cards: when a call needs two, the lower comes first.")
+    is_current = models.BooleanField(default=True)
+    file_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The cards.yaml version this row was loaded from; empty: a staff edit.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["position", "card_id", "-version"]
+        constraints = [models.UniqueConstraint(fields=["card_id", "version"], name="card_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    def as_card(self):
+        """The pure-Python card (``inference.cards.library.Card``) the checker and prompt use."""
+        from inference.cards.library import card_from_dict
+
+        return card_from_dict({"id": self.card_id, "version": self.version, "title": self.title,
+                               "steps": self.steps, "sources": self.sources,
+                               "key_actions": self.key_actions, "forbidden": self.forbidden,
+                               "allowed_terms": self.allowed_terms})
 
 
 class EngineWorker(models.Model):

@@ -135,3 +135,15 @@ def _targets(rows: Sequence[ScenarioCall], card_ids: Sequence[str]) -> torch.Ten
         for card_id in row.cards:
             y[i, card_ids.index(card_id)] = 1.0
     return y
+
+
+def ensure_complaint_head(artefact_dir: Path | str, corpus_dir: Path | str) -> Path:
+    """Train the head beside the urgency encoder in ``artefact_dir`` unless one is there (set-up)."""
+    from inference.cards.library import default_cards
+
+    artefact_dir, corpus_dir = Path(artefact_dir), Path(corpus_dir)
+    if (artefact_dir / HEAD_FILE).is_file() and (artefact_dir / METADATA_FILE).is_file():
+        return artefact_dir
+    train_complaint_head(artefact_dir, read_scenario_calls(corpus_dir / "train.jsonl"),
+                         read_scenario_calls(corpus_dir / "validation.jsonl"), list(default_cards()))
+    return artefact_dir

@@ -18,7 +18,7 @@ MAX_CARDS = 2
 
 RED_FLAGS: dict[str, str] = {
     "cardiac_arrest": r"\b(not|isn.t|stopped|no longer|hasn.t been|n.t)\s+breath(ing)?\b|\bno pulse\b|"
-                      r"can.t (feel|find) a pulse|no heartbeat|\bgasping\b|\bcpr\b|\bcardiac arrest\b|"
+                      r"can.t (feel|find) a pulse|no heartbeat|\bgasping\b|"
                       r"can.t see (him|her|them) breathing|electrocut|electric shock",
     "choking": r"\bchok(e|es|ed|ing)\b|(stuck|lodged) in (his|her|their|my|the) (throat|windpipe)",
     "anaphylaxis": r"\banaphyla|\bepi-?pen\b|auto-?injector|\badrenaline\b|"

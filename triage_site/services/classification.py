@@ -26,8 +26,9 @@ def call_classify(*, call_id: int) -> Call:
     except Exception as exc:  # noqa: BLE001 - any failure must end in a visible FAILED state
         logger.exception("call %s: classification failed", call.pk)
         return call_fail(call_id=call.pk, reason=f"classification failed: {type(exc).__name__}: {exc}")
+    cards = _choose_cards(call)
     updated = Call.objects.filter(pk=call.pk, status=CallStatus.RECEIVED).update(
-        status=CallStatus.CLASSIFIED, predicted_priority=triage.priority,
+        status=CallStatus.CLASSIFIED, predicted_priority=triage.priority, cards=cards,
         priority_probabilities=list(triage.probabilities), priority_confidence=triage.confidence,
         classifier=triage.classifier, classified_at=timezone.now(),
         predicted_output_tokens=predicted_tokens)
@@ -36,6 +37,19 @@ def call_classify(*, call_id: int) -> Call:
         logger.info("call %s classified as level %s by %s", call.pk, triage.priority, triage.classifier)
         live.publish_call(call)
     return call
+
+
+def _choose_cards(call: Call) -> list[dict]:
+    """The call's instruction cards, chosen with its rating (no LM: the dispatcher sees them at
+    once). A failure here falls back to the general card rather than failing the call."""
+    from inference.cards.library import GENERAL_CARD_ID, default_cards
+    from triage_site.cards import choose_call_cards
+    from triage_site.services.cards import call_cards_refs
+    try:
+        return call_cards_refs(choose_call_cards(call.text))
+    except Exception:  # noqa: BLE001 - the card is a help; the call must go on
+        logger.exception("call %s: choosing its card failed; the general card is used", call.pk)
+        return call_cards_refs([default_cards()[GENERAL_CARD_ID]])
 
 
 def call_fail(*, call_id: int, reason: str) -> Call:

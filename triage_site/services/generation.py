@@ -31,7 +31,8 @@ def call_queue(*, call_id: int, engine_worker: str = "", dispatch_number: int | 
         calls = calls.filter(dispatch_number=dispatch_number)
     updated = calls.update(
         status=CallStatus.QUEUED, queued_at=timezone.now(), started_at=None, first_token_at=None,
-        response="", prompt_tokens=None, output_tokens=None, finish_reason="", engine_worker=engine_worker)
+        response="", prompt_tokens=None, output_tokens=None, finish_reason="", engine_worker=engine_worker,
+        reply_passed=None, reply_check_reasons=[], shown_text="")
     if not updated:
         return None
     logger.info("call %s queued for generation on %s", call_id, engine_worker or "this engine")
@@ -55,14 +56,26 @@ def call_complete(*, call_id: int, result: GenerationResult) -> bool:
         for field, offset_s in (("started_at", record.queueing_delay_s), ("first_token_at", record.ttft_s)):
             if offset_s is not None:
                 times[field] = finished_at - timedelta(seconds=record.latency_s - offset_s)
+    checked = _check_reply(call_id, result.text, record.finish_reason)
     updated = Call.objects.filter(pk=call_id, status__in=(CallStatus.QUEUED, CallStatus.GENERATING)).update(
-        status=CallStatus.DONE, response=result.text, prompt_tokens=record.num_prompt_tokens,
+        **checked, status=CallStatus.DONE, response=result.text, prompt_tokens=record.num_prompt_tokens,
         output_tokens=record.num_output_tokens, finish_reason=record.finish_reason or "",
         num_preemptions=record.num_preemptions, **times)
     if updated:
         logger.info("call %s done: %s tokens, %s preemptions", call_id, record.num_output_tokens,
                     record.num_preemptions)
     return bool(updated)
+
+
+def _check_reply(call_id: int, text: str, finish_reason: str | None) -> dict:
+    """The checker's verdict on a reply and what the dispatcher is shown (the reply, or the card)."""
+    from inference.cards.evaluation import Reply, shown_for
+    from triage_site.cards import cards_of
+
+    call = Call.objects.only("text", "cards").get(pk=call_id)
+    shown = shown_for(Reply(text, finish_reason, 0), cards_of(call.cards), call_text=call.text)
+    return {"reply_passed": not shown.from_card, "reply_check_reasons": list(shown.check.reasons),
+            "shown_text": shown.text}
 
 
 def engine_worker_heartbeat(*, name: str, num_seats: int, waiting_per_level: list[int],
