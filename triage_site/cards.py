@@ -18,9 +18,14 @@ logger = logging.getLogger(__name__)
 def current_cards() -> dict[str, Card]:
     """Every card's current version by id, most time-critical first (the shipped file when the
     database has none, e.g. before ``migrate``)."""
+    from django.db import DatabaseError
+
     from triage_site.models import InstructionCard
 
-    rows = list(InstructionCard.objects.filter(is_current=True).order_by("position", "card_id"))
+    try:
+        rows = list(InstructionCard.objects.filter(is_current=True).order_by("position", "card_id"))
+    except DatabaseError:  # not migrated yet (a command run before `migrate`)
+        rows = []
     if not rows:
         return dict(default_cards())
     return {row.card_id: row.as_card() for row in rows}
@@ -32,9 +37,8 @@ def cards_of(refs: list[dict[str, Any]] | None) -> list[Card]:
 
     cards = []
     for ref in refs or [{"id": GENERAL_CARD_ID}]:
-        row = InstructionCard.objects.filter(card_id=ref.get("id"), version=ref.get("version")).first()
-        if row is None:
-            row = InstructionCard.objects.filter(card_id=ref.get("id"), is_current=True).first()
+        row = (InstructionCard.objects.filter(card_id=ref.get("id"), version=ref.get("version")).first()
+               or InstructionCard.objects.filter(card_id=ref.get("id"), is_current=True).first())
         if row is not None:
             cards.append(row.as_card())
         elif ref.get("id") in default_cards():

@@ -34,6 +34,14 @@ def calls_in_broker(*, limit: int = MAX_LISTED_IN_BROKER) -> list[list[int]]:
     return [[call.pk, call.priority] for call in calls.only("pk", "predicted_priority", "override_priority")[:limit]]
 
 
+def calls_in_engines(*, limit: int = MAX_LISTED_IN_BROKER) -> list[list]:
+    """[call id, urgency, status] of each call an engine holds (queued or generating): the queue
+    panel counts these until the engines' own reports arrive."""
+    calls = Call.objects.filter(status__in=(CallStatus.QUEUED, CallStatus.GENERATING)).order_by("received_at")
+    return [[call.pk, call.priority, call.status]
+            for call in calls.only("pk", "status", "predicted_priority", "override_priority")[:limit]]
+
+
 def dashboard_snapshot(*, limit: int = RECENT_CALLS) -> dict[str, Any]:
     """What a dashboard socket gets on connect: the recent calls as the live events show them, the
     calls still waiting for an engine, and the server's clock (waiting times tick in the browser,
@@ -41,6 +49,7 @@ def dashboard_snapshot(*, limit: int = RECENT_CALLS) -> dict[str, Any]:
     return {"kind": "snapshot", "server_time": timezone.now().isoformat(),
             "calls": [live.call_summary(call) for call in calls_recent(limit=limit)],
             "in_broker": calls_in_broker(),
+            "in_engines": calls_in_engines(),
             "status": get_generation_backend().service_status()}
 
 
@@ -48,4 +57,4 @@ def call_snapshot(*, call_id: int) -> dict[str, Any]:
     """What a call page's socket gets on connect: the call and its stored response in full."""
     call = call_get(call_id=call_id)
     return {"kind": "snapshot", "server_time": timezone.now().isoformat(),
-            "calls": [live.call_summary(call)], "response": call.response}
+            "calls": [live.call_summary(call)], "response": call.response, "shown": call.shown_text}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from triage_site.views.health import healthz
 
@@ -11,6 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),  # browsers ask for it
     path("", include("triage_site.views.urls")),  # dispatcher dashboard and call pages
     path("scenarios/", include("triage_site.views.scenario_urls")),  # scenario results
     path("", include("triage_site.api_urls")),  # JSON API (api/) and OpenAI-compatible (v1/)

@@ -10,7 +10,25 @@
   const response = document.getElementById("response");
   const field = (name) => document.querySelector('[data-live="' + name + '"]');
 
-  function onCall(call, storedResponse) {
+  const shown = document.getElementById("shown");
+  const verdict = document.getElementById("reply-verdict");
+
+  function paintVerdict(call) {
+    if (call.reply_passed === null) {
+      verdict.textContent = call.cards.length ? "The reply is being written; read the card meanwhile." : "";
+      if (call.status === "queued") shown.textContent = "";
+      return;
+    }
+    verdict.textContent = call.reply_passed
+      ? "Checked reply: it passed every rule of the card's checker."
+      : "Vetted card shown (reply failed: " + call.reply_check_reasons.join("; ") + ").";
+    verdict.className = "reply-verdict " + (call.reply_passed ? "passed" : "card-shown");
+  }
+
+  function onCall(call, storedResponse, storedShown) {
+    paintVerdict(call);
+    if (storedShown !== undefined) shown.textContent = storedShown;
+    else if (call.shown_preview && call.status === "done" && !shown.textContent) shown.textContent = call.shown_preview;
     live.paintBadge(field("priority_label"), call);
     live.paintStatus(field("status"), call.status);
     field("failure_reason").textContent = call.failure_reason;
@@ -29,7 +47,7 @@
 
   const socketState = document.getElementById("socket-state");
   live.connect(config.socketPath, function (event) {
-    if (event.kind === "snapshot") onCall(event.calls[0], event.response);
+    if (event.kind === "snapshot") onCall(event.calls[0], event.response, event.shown);
     else if (event.kind === "call" && event.call.id === config.callId) onCall(event.call);
     else if (event.kind === "tokens") {
       for (const delta of event.deltas) {

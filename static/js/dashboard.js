@@ -20,6 +20,7 @@
   const plotted = new Set();  // ids of calls already on the latency and TTFT charts
   const workers = new Map();  // worker name -> {event, seenAt}
   const inBroker = new Map();  // call id -> urgency, for calls rated but not yet taken by an engine
+  const inEngines = new Map();  // call id -> {urgency, status}: held by an engine, per the calls' own events
   const throughputTrace = new Map();  // worker name -> trace index
   let clockOffsetMs = 0;  // server clock minus this browser's clock
   const charts = window.Plotly ? initCharts() : null;
@@ -34,6 +35,8 @@
     rows.replaceChildren();
     inBroker.clear();
     (event.in_broker || []).forEach(([id, urgency]) => inBroker.set(id, urgency));
+    inEngines.clear();
+    (event.in_engines || []).forEach(([id, urgency, status]) => inEngines.set(id, {urgency, status}));
     event.calls.forEach(onCall);
     if (!event.calls.length) showEmpty();
     if (event.status) onStatus(event.status);
@@ -54,6 +57,9 @@
   function onCall(summary) {
     if (summary.status === "classified") inBroker.set(summary.id, summary.priority);
     else inBroker.delete(summary.id);
+    if (summary.status === "queued" || summary.status === "generating") {
+      inEngines.set(summary.id, {urgency: summary.priority, status: summary.status});
+    } else inEngines.delete(summary.id);
     let entry = calls.get(summary.id);
     if (!entry) {
       entry = makeRow(summary);
@@ -72,7 +78,7 @@
       const entry = calls.get(delta.call_id);
       if (!entry || entry.response.length >= PREVIEW_CHARS) continue;
       entry.response = (entry.response + delta.text).slice(0, PREVIEW_CHARS);
-      entry.cells.response.textContent = entry.response;
+      entry.cells.reply.textContent = entry.response;
     }
   }
 
@@ -81,7 +87,7 @@
     row.id = "call-" + summary.id;
     row.dataset.callId = summary.id;
     const cells = {};
-    for (const name of ["id", "received", "waiting", "urgency", "status", "text", "response"]) {
+    for (const name of ["id", "received", "from", "waiting", "urgency", "card", "status", "text", "response"]) {
       cells[name] = row.insertCell();
       cells[name].className = "col-" + name;
     }
@@ -93,6 +99,10 @@
     badge.className = "badge";
     cells.urgency.appendChild(badge);
     cells.badge = badge;
+    cells.note = document.createElement("span");
+    cells.note.className = "reply-note";
+    cells.reply = document.createElement("span");
+    cells.response.append(cells.note, cells.reply);
     return {summary: summary, response: "", row: row, cells: cells};
   }
 
@@ -125,7 +135,7 @@
     const row = rows.insertRow();
     row.className = "empty";
     const cell = row.insertCell();
-    cell.colSpan = 7;
+    cell.colSpan = 9;
     cell.textContent = "No calls yet.";
   }
 
@@ -139,16 +149,41 @@
     cells.status.textContent = summary.status;
     cells.text.textContent = summary.text_preview;
     cells.text.title = summary.text_preview;
-    cells.response.textContent = entry.response || (summary.status === "failed" ? summary.failure_reason : "");
+    cells.from.textContent = summary.source_label + (summary.location ? " · " + summary.location : "");
+    cells.card.textContent = summary.cards.map((card) => card.title).join(" + ");
+    paintReply(entry);
     paintWaiting(entry, Date.now());
+  }
+
+  /** While generating: the raw text streaming in. Once done: what the dispatcher may read out
+   * (the checked reply, or the vetted card when the reply failed), always with a note saying which. */
+  function paintReply(entry) {
+    const summary = entry.summary;
+    const cells = entry.cells;
+    cells.note.textContent = "";
+    cells.note.className = "reply-note";
+    if (summary.status === "failed") {
+      cells.reply.textContent = summary.failure_reason;
+    } else if (summary.reply_passed === null) {
+      cells.reply.textContent = entry.response;
+    } else {
+      const cut = summary.finish_reason === "length" ? " (reply cut at the length cap)" : "";
+      cells.note.textContent = summary.reply_passed ? "Checked reply · machine-written"
+        : "Vetted card shown · reply failed: " + summary.reply_check_reasons.join("; ") + cut;
+      if (!summary.reply_passed) cells.note.className = "reply-note card-shown";
+      cells.reply.textContent = summary.shown_preview;
+    }
   }
 
   function paintWaiting(entry, nowMs) {
     const summary = entry.summary;
     let text;
-    if (summary.status === "done") text = "done in " + live.formatWait(summary.latency_s);
-    else if (summary.status === "failed") text = "–";
-    else text = live.formatWait((nowMs + clockOffsetMs - live.parseTime(summary.received_at)) / 1000);
+    // Waiting is the time until the engine took the call; the total is said apart.
+    if (summary.status === "failed") text = "–";
+    else if (summary.queueing_delay_s !== null) {
+      text = "waited " + live.formatWait(summary.queueing_delay_s);
+      if (summary.status === "done") text += " · total " + live.formatWait(summary.latency_s);
+    } else text = live.formatWait((nowMs + clockOffsetMs - live.parseTime(summary.received_at)) / 1000);
     entry.cells.waiting.textContent = text;
   }
 
@@ -161,10 +196,12 @@
     if (!charts) return;
     const at = new Date(event.time * 1000);
     const totals = activeTotals(now);
+    const waiting = LEVELS.map((level) => totals.waiting[level.value] + brokerCount(level.value));
     Plotly.extendTraces(charts.queue, {
       x: LEVELS.map(() => [at]),
-      y: LEVELS.map((level) => [totals.waiting[level.value]]),
+      y: waiting.map((count) => [count]),
     }, LEVELS.map((level) => level.value), MAX_POINTS);
+    fitCountAxis(charts.queue);
     if (!throughputTrace.has(event.worker)) {
       throughputTrace.set(event.worker, throughputTrace.size);
       Plotly.addTraces(charts.throughput, {x: [], y: [], name: event.worker, mode: "lines+markers",
@@ -172,6 +209,10 @@
     }
     Plotly.extendTraces(charts.throughput, {x: [[at]], y: [[event.tokens_per_s]]},
                         [throughputTrace.get(event.worker)], MAX_POINTS);
+  }
+
+  function brokerCount(level) {
+    return [...inBroker.values()].filter((urgency) => urgency === level).length;
   }
 
   function activeWorkers(nowMs) {
@@ -222,10 +263,17 @@
     }));
 
     const totals = activeTotals(nowMs);
+    if (!active.length) {
+      // No engine has reported yet (or all fell quiet): count what the calls themselves say, so the
+      // queue never shows 0 running beside calls listed as generating.
+      for (const {urgency, status} of inEngines.values()) {
+        if (urgency === null || urgency === undefined) continue;
+        (status === "generating" ? totals.running : totals.waiting)[urgency] += 1;
+      }
+    }
     for (const level of LEVELS) {
       const row = document.querySelector('.queue-table tr[data-level="' + level.value + '"]');
-      row.querySelector('[data-queue="broker"]').textContent =
-        [...inBroker.values()].filter((urgency) => urgency === level.value).length;
+      row.querySelector('[data-queue="broker"]').textContent = brokerCount(level.value);
       row.querySelector('[data-queue="waiting"]').textContent = totals.waiting[level.value];
       row.querySelector('[data-queue="running"]').textContent = totals.running[level.value];
     }
@@ -242,11 +290,16 @@
 
   function initCharts() {
     const plotConfig = {displayModeBar: false, responsive: true};
+    // Before any data the time axis shows the last two minutes (not Plotly's empty-date default).
+    const now = Date.now() + clockOffsetMs;
     function layout(element) {
-      return {title: {text: element.dataset.title, font: {size: 13}}, height: 240,
-              margin: {l: 40, r: 10, t: 30, b: 30}, showlegend: true,
-              legend: {orientation: "h", font: {size: 10}, y: -0.2},
-              xaxis: {type: "date"}, yaxis: {rangemode: "tozero"}};
+      return {title: {text: element.dataset.title, font: {size: 13}}, height: 280,
+              margin: {l: 55, r: 10, t: 30, b: 75}, showlegend: true,
+              legend: {orientation: "h", font: {size: 10}, y: -0.35},
+              xaxis: {type: "date", range: [new Date(now - 120000), new Date(now + 10000)],
+                      title: {text: element.dataset.xTitle, font: {size: 11}}},
+              yaxis: {rangemode: "tozero", title: {text: element.dataset.yTitle, font: {size: 11}},
+                      ...(element.dataset.counts ? {dtick: 1} : {})}};
     }
     function perLevel(mode) {
       return LEVELS.map((level) => ({x: [], y: [], name: level.label, mode: mode,
@@ -273,6 +326,13 @@
       Plotly.extendTraces(charts.ttft, {x: at, y: [[summary.ttft_s]]}, [summary.priority], MAX_POINTS);
       fitTimeAxis(charts.ttft);
     }
+  }
+
+  /** Whole calls: one tick per call while the counts are small, Plotly's own ticks beyond. */
+  function fitCountAxis(element) {
+    const most = Math.max(0, ...element.data.flatMap((trace) => trace.y));
+    const dtick = most <= 10 ? 1 : null;
+    if (element.layout.yaxis.dtick !== dtick) Plotly.relayout(element, {"yaxis.dtick": dtick});
   }
 
   /** Plotly spans a lone point's time axis over a millisecond: show two minutes around it. */

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from inference.cards.library import card_to_dict
 from inference.levels import LEVELS
 from triage_site.forms import OverridePriorityForm
 from triage_site.models import Call
@@ -51,10 +52,25 @@ def _call_or_404(call_id: int) -> Call:
         raise Http404("No such call.") from None
 
 
+def reply_verdict(call: Call) -> str:
+    """One line a dispatcher reads: did the LM's reply pass the checker, or is the card shown?"""
+    if call.reply_passed is None:
+        return "The reply is being written; read the card meanwhile." if call.cards else ""
+    if call.reply_passed:
+        return "Checked reply: it passed every rule of the card's checker."
+    return "Vetted card shown (reply failed: " + "; ".join(call.reply_check_reasons) + ")."
+
+
 def _render(request: HttpRequest, call: Call, form: OverridePriorityForm, status: int = 200) -> HttpResponse:
+    from inference.cards.evaluation import MACHINE_NOTE
+    from triage_site.cards import cards_of
+
     probabilities = call.priority_probabilities or []
     return render(request, "calls/detail.html", {
         "call": call,
+        "cards": [card_to_dict(card) for card in cards_of(call.cards)] if call.cards else [],
+        "verdict": reply_verdict(call),
+        "machine_note": MACHINE_NOTE,
         "form": form,
         "level": LEVELS[call.priority] if call.priority is not None else None,
         "predicted_level": LEVELS[call.predicted_priority] if call.predicted_priority is not None else None,

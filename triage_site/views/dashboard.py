@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -49,6 +51,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         },
         "generation": settings.TRIAGE_GENERATION,
         "configured_policy": settings.TRIAGE_ENGINE_POLICY,
+        # Shown until an engine reports its own (a fleet's workers may differ).
+        "configured_model": Path(settings.TRIAGE_LM_DIR).name,
+        "configured_device": settings.TRIAGE_ENGINE_DEVICE or "CUDA if available, else CPU",
     })
 
 
