@@ -20,6 +20,7 @@ $(VENV)/.installed: requirements.txt requirements-nodeps.txt
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_cards
 
 # Models live outside git (models/): converted and trained here, only when missing.
 models: venv
