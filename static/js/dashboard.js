@@ -40,7 +40,22 @@
     event.calls.forEach(onCall);
     if (!event.calls.length) showEmpty();
     if (event.status) onStatus(event.status);
+    if (event.history) plotHistory(event.history);
     paintEngine(Date.now());
+  }
+
+  /** After a (re)load the waiting and throughput charts begin with the server's recent past. */
+  function plotHistory(history) {
+    if (!charts || charts.queue.data.some((trace) => trace.x.length)) return;
+    const at = history.times.map((time) => new Date(live.parseTime(time)));
+    Plotly.extendTraces(charts.queue, {x: LEVELS.map(() => at), y: LEVELS.map((level) => history.waiting[level.value])},
+                        LEVELS.map((level) => level.value), MAX_POINTS);
+    fitCountAxis(charts.queue);
+    for (const [worker, rates] of Object.entries(history.tokens_per_s)) {
+      throughputTrace.set(worker, throughputTrace.size);
+      Plotly.addTraces(charts.throughput, {x: at, y: rates, name: worker, mode: "lines+markers", marker: {size: 4}});
+    }
+    for (const element of [charts.queue, charts.throughput]) Plotly.relayout(element, {"xaxis.autorange": true});
   }
 
   function onStatus(status) {

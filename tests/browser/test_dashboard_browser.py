@@ -153,6 +153,9 @@ def test_a_dispatcher_sees_calls_arrive_rated_answered_and_charted(server, page,
     badge = row.locator(".badge")
     page.wait_for_function("el => /^P[0-4] /.test(el.textContent)", arg=badge.element_handle())
     assert badge.text_content() in LABELS
+    # The vetted card is on the row at intake, long before the LM has written anything.
+    page.wait_for_function("el => el.textContent.includes('Cardiac arrest')",
+                           arg=row.locator(".col-card").element_handle())
     response = row.locator(".col-response")
     page.wait_for_function("el => el.textContent.length > 0", arg=response.element_handle(), timeout=240_000)
     streamed = len(response.text_content())
@@ -164,7 +167,14 @@ def test_a_dispatcher_sees_calls_arrive_rated_answered_and_charted(server, page,
     assert page.evaluate(plotly_points, "ttft") == 1
     assert page.evaluate(plotly_points, "throughput") >= 1  # engine events came
     assert page.evaluate(plotly_points, "queue") >= 1
-    assert re.fullmatch(r"done in (\d+ s|\d+:\d\d)", row.locator(".col-waiting").text_content())
+    wait = r"(\d+ s|\d+:\d\d)"
+    assert re.fullmatch(f"waited {wait} · total {wait}", row.locator(".col-waiting").text_content())
+    # What the caller hears is marked: a checked machine-written reply, or the card with the reason.
+    note = row.locator(".col-response .reply-note").text_content()
+    assert note == "Checked reply · machine-written" or note.startswith("Vetted card shown · reply failed: ")
+    if note.startswith("Vetted card shown"):
+        assert "Push down hard and fast" in row.locator(".col-response").text_content()
+    assert row.locator(".col-from").text_content() == "Dispatcher · 14 Mill Lane"
     assert page.locator("#engine-model").text_content() == "smollm2-135m-instruct"
 
     # More calls: listed newest first, each rated as it arrives.
@@ -189,6 +199,11 @@ def test_a_dispatcher_sees_calls_arrive_rated_answered_and_charted(server, page,
     page.wait_for_selector("#socket-state:text('live')")
     full = page.locator("#response").text_content()
     assert len(full) >= streamed and full.strip()
+    assert "Cardiac arrest: hands-only CPR" in page.locator("#cards").text_content()
+    verdict = page.locator("#reply-verdict").text_content()
+    assert verdict.startswith(("Checked reply", "Vetted card shown (reply failed: "))
+    assert page.locator("#shown").text_content().strip()
+    assert "Machine-written" in page.locator(".machine-note").text_content()
     page.select_option('select[name="priority"]', "4")
     page.click(".override-form button[type=submit]")
     page.wait_for_url(f"{server}/calls/{call_id}/")

@@ -54,3 +54,21 @@ def test_the_snapshot_lists_calls_engines_hold_so_the_queue_matches_the_list():
 def test_the_favicon_is_not_a_404(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+
+
+def test_the_snapshot_rebuilds_the_waiting_and_throughput_charts_recent_past():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    waiting = Call.objects.create(text="x", status=CallStatus.CLASSIFIED, predicted_priority=0)
+    Call.objects.filter(pk=waiting.pk).update(received_at=now - timedelta(seconds=30))
+    done = Call.objects.create(text="y", status=CallStatus.DONE, predicted_priority=3, output_tokens=100,
+                               engine_worker="host:1", started_at=now - timedelta(seconds=60),
+                               finished_at=now - timedelta(seconds=40))
+    Call.objects.filter(pk=done.pk).update(received_at=now - timedelta(seconds=70))
+    history = dashboard_snapshot()["history"]
+    assert len(history["times"]) == 61
+    assert max(history["waiting"][0]) == 1 and max(history["waiting"][3]) == 1
+    assert sum(history["tokens_per_s"]["host:1"]) * 10 == pytest.approx(100, rel=0.01)
