@@ -178,3 +178,24 @@ def test_a_call_never_rated_is_rated_and_sent_by_the_sweeper(fleet, published):
     call.refresh_from_db()
     assert call.status == CallStatus.CLASSIFIED and call.dispatched_at is not None
     assert calls_send_stranded(older_than_s=10) == 0
+
+
+def test_a_worker_task_that_hits_an_outage_is_sent_again_not_dropped(monkeypatch):
+    """The database unreachable while a worker serves a call: the task retries (a new message,
+    same priority) instead of being acknowledged as failed with the call left behind."""
+    from django.db import OperationalError as DatabaseDown
+
+    from triage_site.tasks import process_call
+
+    outcomes = [DatabaseDown("server closed the connection"), "done"]
+
+    def serve_call(call_id, dispatch_number):
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr("triage_site.engine_host.serve_call", serve_call)
+    monkeypatch.setattr(process_call, "retry_backoff", False)  # no wait in the test
+    assert process_call.apply(args=(1, 0), throw=False).get() == "done"
+    assert outcomes == [] and process_call.max_retries is None
