@@ -11,10 +11,11 @@ from inference.triage.base import UrgencyClassifier
 from inference.triage.registry import load_classifier
 
 
-def load_configured_classifier(kind: str | None = None) -> UrgencyClassifier:
-    """The classifier of ``kind`` (default: TRIAGE_CLASSIFIER) with the configured model dirs."""
+def load_configured_classifier(kind: str | None = None, *, red_flags: bool = True) -> UrgencyClassifier:
+    """The classifier of ``kind`` (default: TRIAGE_CLASSIFIER) with the configured model dirs,
+    with the red-flag layer on top unless ``red_flags`` is False."""
     return load_classifier(kind or settings.TRIAGE_CLASSIFIER, encoder_dir=settings.TRIAGE_ENCODER_DIR,
-                           lm_dir=settings.TRIAGE_LM_DIR)
+                           lm_dir=settings.TRIAGE_LM_DIR, red_flags=red_flags)
 
 
 @lru_cache(maxsize=1)

@@ -53,10 +53,14 @@ class Triage:
     """One classified call."""
 
     priority: int
-    """The level to act on: after the safety rule, so possibly more urgent than the argmax."""
+    """The level to act on: after the decision rule and red flags, so possibly more urgent than the argmax."""
     probabilities: tuple[float, ...]
     """Model probability of each level 0..4 (sums to 1)."""
     classifier: str
+    model_priority: int | None = None
+    """The level the model's own decision gave, before red flags raised it (None: no red-flag layer)."""
+    red_flags: tuple[str, ...] = ()
+    """Names of the red flags the transcript raised (``inference/triage/red_flags.py``)."""
 
     def __post_init__(self) -> None:
         if len(self.probabilities) != NUM_LEVELS:

@@ -2,7 +2,8 @@
 
 An artefact directory holds ``encoder/`` (the fine-tuned encoder and its tokenizer,
 ``save_pretrained`` format), ``head.safetensors`` and ``metadata.json`` (how it was
-trained, its validation metrics and the safety rule chosen on validation).
+trained, its validation metrics, the temperature fitted on validation and the decision rule:
+the cost matrix, or for artefacts made before it the safety rule).
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from torch import nn
 from inference.encoder import MAX_LENGTH_TOKENS, load_encoder, mean_pool, tokenize
 from inference.levels import NUM_LEVELS
 from inference.triage.base import InvalidCallText, Triage, validate_call_text
+from inference.triage.decision import CostSensitiveDecision
 from inference.triage.safety import SafetyRule
+
+DecisionRule = CostSensitiveDecision | SafetyRule
+"""Anything with ``apply(probabilities) -> level``."""
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -52,22 +57,27 @@ class UrgencyModel(nn.Module):
 
 
 class EncoderClassifier:
-    """UrgencyClassifier over an UrgencyModel; the safety rule picks the level acted on."""
+    """UrgencyClassifier over an UrgencyModel: probabilities calibrated by ``temperature``, the
+    level acted on chosen by ``decision`` (the cost-sensitive rule; older artefacts: the safety rule)."""
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, model: UrgencyModel, *,
-                 name: str, safety: SafetyRule | None = None,
+                 name: str, decision: DecisionRule | None = None, temperature: float = 1.0,
                  metadata: dict[str, Any] | None = None,
                  max_length: int = MAX_LENGTH_TOKENS, batch_size: int = 32) -> None:
+        if temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature!r}")
         self.tokenizer = tokenizer
         self.model = model.eval()
         self.name = name
-        self.safety = safety or SafetyRule()
+        self.decision: DecisionRule = decision or CostSensitiveDecision()
+        self.temperature = temperature
         self.metadata = dict(metadata or {})
         self.max_length = max_length
         self.batch_size = batch_size
 
     def probabilities(self, texts: Sequence[str]) -> list[tuple[float, ...]]:
-        """Softmax level probabilities per text, in input order; refuses bad text by index."""
+        """Calibrated level probabilities per text (softmax of logits / temperature), in input
+        order; refuses bad text by index."""
         cleaned = []
         for index, text in enumerate(texts):
             try:
@@ -81,13 +91,13 @@ class EncoderClassifier:
             for offset in range(0, len(order), self.batch_size):
                 indices = order[offset:offset + self.batch_size]
                 batch = tokenize(self.tokenizer, [cleaned[i] for i in indices], self.max_length)
-                logits = self.model(batch["input_ids"], batch["attention_mask"])
-                for i, row in zip(indices, torch.softmax(logits.float(), dim=-1).tolist()):
+                logits = self.model(batch["input_ids"], batch["attention_mask"]).float() / self.temperature
+                for i, row in zip(indices, torch.softmax(logits, dim=-1).tolist()):
                     result[i] = tuple(row)
         return result
 
     def classify(self, texts: Sequence[str]) -> list[Triage]:
-        return [Triage(priority=self.safety.apply(p), probabilities=p, classifier=self.name)
+        return [Triage(priority=self.decision.apply(p), probabilities=p, classifier=self.name)
                 for p in self.probabilities(texts)]
 
     def save(self, out_dir: Path | str) -> Path:
@@ -104,7 +114,8 @@ class EncoderClassifier:
         head = {key: value.detach().contiguous() for key, value in self.model.head.state_dict().items()}
         save_file(head, str(staging / HEAD_FILE))
         metadata = {**self.metadata, "classifier": self.name, "max_length": self.max_length,
-                    "safety": {"threshold": self.safety.threshold, "floor": self.safety.floor}}
+                    "temperature": self.temperature, "decision": _decision_to_json(self.decision)}
+        metadata.pop("safety", None)
         (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2) + "\n", encoding="utf-8")
         shutil.rmtree(out_dir, ignore_errors=True)
         staging.rename(out_dir)
@@ -121,9 +132,25 @@ class EncoderClassifier:
         state = load_file(str(artefact_dir / HEAD_FILE))
         head = nn.Linear(encoder.config.hidden_size, NUM_LEVELS)
         head.load_state_dict(state)
-        safety = SafetyRule(**metadata["safety"])
         return cls(tokenizer, UrgencyModel(encoder, head), name=metadata["classifier"],
-                   safety=safety, metadata=metadata, max_length=metadata["max_length"])
+                   decision=_decision_from_json(metadata), temperature=float(metadata.get("temperature", 1.0)),
+                   metadata=metadata, max_length=metadata["max_length"])
+
+
+def _decision_to_json(decision: DecisionRule) -> dict[str, Any]:
+    if isinstance(decision, SafetyRule):
+        return {"kind": "safety", "threshold": decision.threshold, "floor": decision.floor}
+    return {"kind": "cost", "costs": [list(row) for row in decision.costs]}
+
+
+def _decision_from_json(metadata: dict[str, Any]) -> DecisionRule:
+    """The saved decision rule; an artefact from before the cost matrix keeps its safety rule."""
+    if "decision" not in metadata:
+        return SafetyRule(**metadata["safety"])
+    spec = dict(metadata["decision"])
+    if spec.pop("kind") == "safety":
+        return SafetyRule(**spec)
+    return CostSensitiveDecision(tuple(tuple(float(c) for c in row) for row in spec["costs"]))
 
 
 def _read_metadata(artefact_dir: Path) -> dict[str, Any]:
@@ -137,9 +164,11 @@ def _read_metadata(artefact_dir: Path) -> dict[str, Any]:
         metadata = json.loads((artefact_dir / METADATA_FILE).read_text(encoding="utf-8"))
         if not isinstance(metadata, dict):
             raise ValueError("not a JSON object")
-        for key in ("classifier", "max_length", "safety"):
+        for key in ("classifier", "max_length"):
             if key not in metadata:
                 raise ValueError(f"no {key!r}")
+        if "decision" not in metadata and "safety" not in metadata:
+            raise ValueError("no 'decision'")
     except ValueError as error:
         raise ArtefactNotFound(f"unreadable {artefact_dir / METADATA_FILE} ({error}); {hint}") from None
     return metadata

@@ -147,17 +147,25 @@ def argmax(probabilities: Sequence[float]) -> int:
 
 def evaluate(classifier: UrgencyClassifier, rows: Sequence[LabelledCall],
              batch_size: int = 64) -> dict[str, object]:
-    """Metrics of the levels acted on, plus ``argmax``: the same without the safety rule."""
+    """Metrics of the levels acted on, plus ``argmax`` (the most likely level alone) and, when a
+    red-flag layer is on top, ``without_red_flags`` (the model's decision rule alone) and
+    ``num_raised_by_red_flags``."""
     true = [row.priority for row in rows]
     acted: list[int] = []
     raw: list[int] = []
+    model: list[int | None] = []
     start = time.perf_counter()
     for offset in range(0, len(rows), batch_size):
         batch = classifier.classify([row.text for row in rows[offset:offset + batch_size]])
         acted.extend(triage.priority for triage in batch)
         raw.extend(argmax(triage.probabilities) for triage in batch)
+        model.extend(triage.model_priority for triage in batch)
     elapsed_s = time.perf_counter() - start
     metrics = triage_metrics(true, acted)
     metrics["calls_per_s"] = _ratio(len(rows), elapsed_s)
     metrics["argmax"] = triage_metrics(true, raw)
+    if rows and all(level is not None for level in model):
+        model_levels = [int(level) for level in model]  # type: ignore[arg-type]
+        metrics["without_red_flags"] = triage_metrics(true, model_levels)
+        metrics["num_raised_by_red_flags"] = sum(a < m for a, m in zip(acted, model_levels))
     return metrics

@@ -1,11 +1,14 @@
-"""Fine-tuning the encoder classifier; its best epoch and safety rule are chosen on validation.
+"""Fine-tuning the encoder classifier; its best epoch, temperature and decision figures come from validation.
 
 The CPU budget (a couple of minutes on 2 cores) shapes the recipe: the embedding
 layer and the bottom transformer layers (2 of MiniLM's 6 by default) stay frozen,
 their output is computed once and cached, and each epoch runs only the fine-tuned
 top layers and the head. On validation this matched fine-tuning all 6 layers at
 two thirds of the cost. Batches group calls of similar length, so little compute
-goes on padding. The best epoch by validation macro-F1 is kept.
+goes on padding. The best epoch by validation macro-F1 is kept; on its validation
+probabilities a temperature is fitted (calibration), and the level acted on is the
+cost-sensitive choice under the cost matrix (``decision.py``). Each training call also
+appears as ``augment_copies`` noisy variants (typos, run-on speech, transcripts: ``augment.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import copy
 import hashlib
 import json
 import math
+import random
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -26,9 +30,12 @@ from torch import nn
 
 from inference.encoder import (MAX_LENGTH_TOKENS, layer_input, load_encoder, mean_pool,
                                num_layers, run_layers)
+from inference.triage.augment import augment
+from inference.triage.decision import (DEFAULT_COSTS, CostSensitiveDecision, cost_matrix,
+                                       expected_calibration_error, fit_temperature,
+                                       negative_log_likelihood, temperature_scale)
 from inference.triage.encoder_classifier import DEFAULT_ARTEFACT_DIR, EncoderClassifier, UrgencyModel
 from inference.triage.evaluation import LabelledCall, argmax, read_jsonl, triage_metrics
-from inference.triage.safety import choose_safety_rule
 
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "triage_corpus"
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -156,6 +163,8 @@ def train_encoder_classifier(
     num_trainable_layers: int | None = 4,
     label_smoothing: float = 0.1,
     token_dropout: float = 0.1,
+    augment_copies: int = 1,
+    costs: dict[str, float] | None = None,
     max_length: int = MAX_LENGTH_TOKENS,
     name: str = "minilm-ft",
     corpus_files: Sequence[Path] = (),
@@ -166,8 +175,10 @@ def train_encoder_classifier(
     corpus is balanced, so no class weights), gradient norm clipped at 1, and
     ``token_dropout`` of each training call's tokens hidden per step. ``corpus_files``
     are only fingerprinted into the metadata (the rows are always). After the last
-    epoch the weights of the best validation macro-F1 are restored and the safety rule is
-    chosen on that epoch's validation probabilities.
+    epoch the weights of the best validation macro-F1 are restored; on that epoch's validation
+    probabilities the temperature is fitted and the cost-sensitive decision (``costs``, default
+    ``DEFAULT_COSTS``) is measured. ``augment_copies`` noisy variants of each training call are
+    added (never of validation calls).
     """
     if epochs < 1 or batch_size < 1 or not train_rows or not validation_rows:
         raise ValueError("need epochs >= 1, batch_size >= 1 and non-empty train and validation rows")
@@ -176,6 +187,7 @@ def train_encoder_classifier(
     torch.set_num_threads(NUM_THREADS)
     try:
         torch.manual_seed(seed)
+        train_rows = augment(train_rows, augment_copies, random.Random(seed))
         tokenizer, encoder = load_encoder(None if base_encoder_dir is None else Path(base_encoder_dir))
         model = UrgencyModel(encoder)
         start, trainable = _freeze_bottom(model, num_trainable_layers)
@@ -192,9 +204,9 @@ def train_encoder_classifier(
         torch.set_num_threads(previous_threads)
     model.load_state_dict(best["state"])
     true = [r.priority for r in validation_rows]
-    safety = choose_safety_rule(best["probabilities"], true)
-    validation = triage_metrics(true, [safety.apply(p) for p in best["probabilities"]])
-    validation["argmax"] = triage_metrics(true, [argmax(p) for p in best["probabilities"]])
+    costs = dict(DEFAULT_COSTS if costs is None else costs)
+    decision = CostSensitiveDecision(cost_matrix(**costs))
+    temperature, validation = _calibrate_and_measure(best["probabilities"], true, decision, costs)
     train_time_s = time.perf_counter() - started
     metadata = {
         "classifier": name,
@@ -205,18 +217,48 @@ def train_encoder_classifier(
         "seed": seed, "epochs": epochs, "best_epoch": best["epoch"], "batch_size": batch_size,
         "lr": lr, "head_lr": head_lr, "num_trainable_layers": num_trainable_layers,
         "label_smoothing": label_smoothing, "token_dropout": token_dropout,
+        "augment_copies": augment_copies, "costs": costs,
         "train_time_s": round(train_time_s, 1),
         "validation": validation,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    classifier = EncoderClassifier(tokenizer, model, name=name, safety=safety, metadata=metadata,
-                                   max_length=max_length)
+    classifier = EncoderClassifier(tokenizer, model, name=name, decision=decision,
+                                   temperature=temperature, metadata=metadata, max_length=max_length)
     classifier.save(out_dir)
     _log(f"saved {name} (best epoch {best['epoch']}, validation macro-F1 "
          f"{validation['argmax']['macro_f1']:.3f}) to {out_dir} after {train_time_s:.1f} s")
     return {"train_time_s": train_time_s, "best_epoch": best["epoch"], "validation": validation,
-            "safety": {"threshold": safety.threshold, "floor": safety.floor},
-            "artefact_dir": str(out_dir)}
+            "temperature": temperature, "costs": costs, "artefact_dir": str(out_dir)}
+
+
+COST_TRADE_WEIGHTS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+"""Critical under-triage costs for which validation reports the trade (the others fixed)."""
+
+
+def _calibrate_and_measure(raw: Sequence[Sequence[float]], true: Sequence[int],
+                           decision: CostSensitiveDecision,
+                           costs: dict[str, float]) -> tuple[float, dict[str, Any]]:
+    """Fit the temperature on validation; return it and the validation figures: the decision's,
+    the argmax's, calibration before and after, and the trade over critical under-triage costs."""
+    temperature = fit_temperature(raw, true)
+    calibrated = [temperature_scale(p, temperature) for p in raw]
+    validation = triage_metrics(true, [decision.apply(p) for p in calibrated])
+    validation["argmax"] = triage_metrics(true, [argmax(p) for p in calibrated])
+    validation["calibration"] = {
+        "temperature": temperature,
+        "nll_before": negative_log_likelihood(raw, true, 1.0),
+        "nll_after": negative_log_likelihood(raw, true, temperature),
+        "ece_before": expected_calibration_error(raw, true),
+        "ece_after": expected_calibration_error(calibrated, true)}
+    trade = []
+    for weight in COST_TRADE_WEIGHTS:
+        rule = CostSensitiveDecision(cost_matrix(**{**costs, "critical_under": weight}))
+        figures = triage_metrics(true, [rule.apply(p) for p in calibrated])
+        trade.append({"critical_under": weight, "macro_f1": figures["macro_f1"],
+                      "under_triage_rate_critical": figures["under_triage_rate_critical"],
+                      "over_triage_rate": figures["over_triage_rate"]})
+    validation["cost_trade"] = trade
+    return temperature, validation
 
 
 def _fit(model: UrgencyModel, trainable: list[nn.Parameter], start: int,

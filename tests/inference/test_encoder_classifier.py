@@ -25,8 +25,10 @@ def test_training_writes_a_complete_artefact_with_metadata(tiny_training: dict[s
     assert metadata["classifier"] == "tiny-ft"
     assert metadata["seed"] == 0 and metadata["epochs"] == 1
     assert len(metadata["corpus_sha256"]["train.jsonl"]) == 64
-    assert set(metadata["safety"]) == {"threshold", "floor"}
-    assert {"macro_f1", "under_triage_rate_critical", "argmax"} <= set(metadata["validation"])
+    assert metadata["decision"]["kind"] == "cost" and len(metadata["decision"]["costs"]) == 5
+    assert metadata["temperature"] > 0 and metadata["augment_copies"] == 1
+    assert {"macro_f1", "under_triage_rate_critical", "argmax", "calibration",
+            "cost_trade"} <= set(metadata["validation"])
     assert metadata["created"]
     assert not artefact.with_name(artefact.name + ".partial").exists()
 
@@ -37,16 +39,17 @@ def test_save_and_load_give_identical_probabilities(tiny_training: dict[str, Any
     before = first.probabilities(TEXTS)
     second = EncoderClassifier.load(first.save(tmp_path / "copy"))
     assert second.probabilities(TEXTS) == before
-    assert second.name == "tiny-ft" and second.safety == first.safety
+    assert second.name == "tiny-ft" and second.decision == first.decision
+    assert second.temperature == first.temperature
 
 
-def test_classify_returns_safety_rule_levels_over_softmax(tiny_training: dict[str, Any]) -> None:
+def test_classify_returns_the_cost_decision_over_calibrated_probabilities(tiny_training: dict[str, Any]) -> None:
     classifier = EncoderClassifier.load(tiny_training["artefact_dir"])
     triages = classifier.classify(TEXTS)
     assert len(triages) == 3
     for triage in triages:
         assert sum(triage.probabilities) == pytest.approx(1.0, abs=1e-5)
-        assert triage.priority == classifier.safety.apply(triage.probabilities)
+        assert triage.priority == classifier.decision.apply(triage.probabilities)
         assert triage.classifier == "tiny-ft"
 
 
@@ -114,3 +117,18 @@ def test_cached_layer_path_equals_the_full_forward(tiny_encoder_dir: Path) -> No
         split = run_layers(encoder, layer_input(encoder, ids, mask, 1), mask, start=1)
     real = mask.bool()
     assert torch.allclose(full[real], split[real], atol=1e-5)
+
+
+def test_an_artefact_from_before_the_cost_matrix_still_loads_with_its_safety_rule(
+        tiny_training: dict[str, Any], tmp_path: Path) -> None:
+    from inference.triage.safety import SafetyRule
+
+    old = tmp_path / "old"
+    shutil.copytree(tiny_training["artefact_dir"], old)
+    metadata = json.loads((old / "metadata.json").read_text())
+    for key in ("decision", "temperature"):
+        metadata.pop(key)
+    metadata["safety"] = {"threshold": 0.6, "floor": 0.25}
+    (old / "metadata.json").write_text(json.dumps(metadata))
+    classifier = EncoderClassifier.load(old)
+    assert classifier.decision == SafetyRule(0.6, 0.25) and classifier.temperature == 1.0

@@ -27,6 +27,10 @@ class Command(BaseCommand):
         chosen = LEVELS[triage.priority]
         self.stdout.write(f"level {chosen.value} ({chosen.label}, ESI {chosen.esi}) "
                           f"by {triage.classifier}; predicted response {tokens} tokens")
+        if triage.red_flags:
+            raised = (f", raised from level {triage.model_priority}"
+                      if triage.model_priority is not None and triage.model_priority != triage.priority else "")
+            self.stdout.write(f"red flags: {', '.join(triage.red_flags)}{raised}")
         for level, probability in zip(LEVELS, triage.probabilities):
             marker = "*" if level.value == triage.priority else " "
             self.stdout.write(f" {marker} {level.label:16s} {probability:6.1%}")

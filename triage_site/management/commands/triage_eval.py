@@ -1,4 +1,4 @@
-"""`manage.py triage_eval`: accuracy, macro-F1, confusion and under-triage of a classifier on a JSONL file."""
+"""`manage.py triage_eval`: accuracy, macro-F1, confusion and under-triage of a classifier on JSONL sets."""
 
 from __future__ import annotations
 
@@ -9,35 +9,56 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inference.levels import LEVELS
+from inference.triage.eval_sets import eval_set_paths
 from inference.triage.evaluation import DatasetError, read_jsonl
 from inference.triage.registry import CLASSIFIER_KINDS
 from triage_site.triage import load_configured_classifier
 
 
 class Command(BaseCommand):
-    help = 'Evaluate the urgency classifier on JSON Lines of {"text": ..., "priority": 0..4}.'
+    help = ('Evaluate the urgency classifier on JSON Lines of {"text": ..., "priority": 0..4}; '
+            '--data may be repeated (a path, or "test" / "independent").')
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--data", type=Path, default=settings.TRIAGE_CORPUS_DIR / "test.jsonl")
+        parser.add_argument("--data", action="append", default=None,
+                            help="a JSONL file, or 'test' (the corpus test split, the default) or "
+                                 "'independent' (the hand-written set); repeat for several sets")
         parser.add_argument("--classifier", choices=CLASSIFIER_KINDS, default=settings.TRIAGE_CLASSIFIER)
-        parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+        parser.add_argument("--no-red-flags", action="store_true",
+                            help="the model alone, without the red-flag layer")
+        parser.add_argument("--json", type=Path, help="also write the figures as JSON (the first "
+                                                      "set's at the top level, every set under 'sets')")
 
     def handle(self, *args, **options) -> None:
         from inference.length_predictor import default_length_predictor, evaluate_lengths
         from inference.triage.evaluation import evaluate
 
+        names = eval_set_paths(settings.TRIAGE_CORPUS_DIR)
+        paths = [names.get(item, Path(item)) for item in (options["data"] or ["test"])]
         try:
-            rows = read_jsonl(options["data"])
-            classifier = load_configured_classifier(options["classifier"])
+            rows_per_set = [(path, read_jsonl(path)) for path in paths]
+            classifier = load_configured_classifier(options["classifier"],
+                                                    red_flags=not options["no_red_flags"])
         except (DatasetError, OSError) as exc:  # FileNotFoundError: model not built
             raise CommandError(str(exc), returncode=2) from None
         if options["json"] is not None and not options["json"].parent.is_dir():
             raise CommandError(f"output folder {options['json'].parent} does not exist", returncode=2)
-        figures = evaluate(classifier, rows)
-        figures["length"] = evaluate_lengths(default_length_predictor(), rows)
-        self.stdout.write(format_figures(classifier.name, options["data"], figures))
+        per_set = {}
+        for path, rows in rows_per_set:
+            figures = evaluate(classifier, rows)
+            figures["length"] = evaluate_lengths(default_length_predictor(), rows)
+            per_set[str(path)] = figures
+            self.stdout.write(format_figures(classifier.name, path, figures))
         if options["json"]:
-            options["json"].write_text(json.dumps(figures, indent=2) + "\n")
+            first = dict(next(iter(per_set.values())))
+            if len(per_set) > 1:
+                first["sets"] = per_set
+            options["json"].write_text(json.dumps(first, indent=2) + "\n")
+
+
+def _summary(label: str, figures: dict) -> str:
+    return (f"{label}: macro-F1 {figures['macro_f1']:.3f}, under-triage of levels 0-1 "
+            f"{figures['under_triage_rate_critical']:.1%}, over-triage {figures['over_triage_rate']:.1%}")
 
 
 def format_figures(name: str, data: Path, figures: dict) -> str:
@@ -46,11 +67,11 @@ def format_figures(name: str, data: Path, figures: dict) -> str:
              f"under-triage {figures['under_triage_rate']:.1%}   "
              f"under-triage of true levels 0-1 {figures['under_triage_rate_critical']:.1%}   "
              f"over-triage {figures['over_triage_rate']:.1%}"]
+    if "without_red_flags" in figures:
+        lines.append(_summary(f"without red flags ({figures['num_raised_by_red_flags']} calls raised)",
+                              figures["without_red_flags"]))
     if "argmax" in figures:
-        raw = figures["argmax"]
-        lines.append(f"without the safety rule: macro-F1 {raw['macro_f1']:.3f}, under-triage of "
-                     f"levels 0-1 {raw['under_triage_rate_critical']:.1%}, over-triage "
-                     f"{raw['over_triage_rate']:.1%}")
+        lines.append(_summary("most likely level alone (no decision rule, no red flags)", figures["argmax"]))
     lines.append("confusion (rows: true level, columns: predicted)")
     lines.append("      " + "".join(f"{f'P{level.value}':>6s}" for level in LEVELS))
     for level, row in zip(LEVELS, figures["confusion"]):
