@@ -152,12 +152,16 @@ def conclusions(data: ReportData) -> list[str]:
             best = load
         return best
 
-    reach = {p: within_target_up_to(p) for p in policies}
-    reached = ", ".join(f"{p} up to {load:.0%}" for p, load in reach.items() if load is not None)
+    reach: dict[float | None, list[str]] = {}
+    for policy in policies:
+        reach.setdefault(within_target_up_to(policy), []).append(policy)
+    reached = "; ".join(f"up to {load:.0%} load under {', '.join(names)}"
+                        for load, names in sorted(reach.items(), key=lambda item: item[0] or 0)
+                        if load is not None)
     lines.append(f"Class-0 requests stay within {IDLE_TARGET}x their idle latency "
-                 + (f"only at low load: {reached}." if reached else "at none of the loads measured.")
-                 + " Above that, any class-0 request shares its iterations with other requests' "
-                   "prefill, which no order removes (FINDINGS section 3).")
+                 + (f"{reached}." if reached else "at none of the loads measured.")
+                 + " Above that, a class-0 request shares its iterations with the prefill the "
+                   "load brings, which no order removes (docs/FINDINGS.md, section 3).")
     at90 = next((r for r, load in zip(sweep, data.config.loads) if abs(load - 0.9) < 1e-9), None)
     if at90 is not None and CANDIDATE in policies and "fcfs" in policies:
         by = runs[at90.name]
@@ -170,7 +174,7 @@ def conclusions(data: ReportData) -> list[str]:
             f"At 90% load, {CANDIDATE} keeps class 0 at {fmt_ci(cand, cand_ci)}x idle against "
             f"FCFS's {fmt_ci(fcfs, fcfs_ci)}x, for an overall mean {fmt_ci(over, over_ci)}x "
             f"FCFS's and class 4 at {fmt_ci(p4, p4_ci)}x FCFS's. A class-0 request is in the "
-            f"system {present:.0%} of the time, so the prefill the load requires cannot be "
+            f"system {present:.1%} of the time, so the prefill the load requires cannot be "
             f"moved to moments without one.")
     for name, label in (("burst-kv", "KV-bound burst"), ("burst-seat", "seat-bound burst")):
         if name not in runs or CANDIDATE not in policies:
@@ -184,6 +188,18 @@ def conclusions(data: ReportData) -> list[str]:
         overall = paired(by[CANDIDATE], by["sjf"], OVERALL_MEAN) if "sjf" in policies else (None, None)
         lines.append(f"In the {label}, {CANDIDATE}'s class-0 mean latency is {', '.join(parts)}; "
                      f"its overall mean is {fmt_ci(*overall)}x SJF's.")
+    if sweep and CANDIDATE in policies:
+        last, load = sweep[-1], data.config.loads[-1]
+        by = runs[last.name]
+        cand, cand_ci = stat(by[CANDIDATE], lambda run: run.ratio_to_idle(0))
+        others = [(stat(by[p], lambda run: run.ratio_to_idle(0))[0], p) for p in policies
+                  if p != CANDIDATE]
+        others = [(value, p) for value, p in others if value is not None]
+        if others and cand is not None:
+            low, high = min(others), max(others)
+            lines.append(f"At {load:.0%} load, where requests really queue, {CANDIDATE} keeps class 0 "
+                         f"at {fmt_ci(cand, cand_ci)}x idle; the other policies range from "
+                         f"{low[0]:.2f}x ({low[1]}) to {high[0]:.2f}x ({high[1]}).")
     top = [r for r, load in zip(sweep, data.config.loads) if load >= 1.0]
     if top and "fcfs" in policies:
         worst = min((paired(runs[top[-1].name][p], runs[top[-1].name]["fcfs"],
