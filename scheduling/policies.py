@@ -256,6 +256,8 @@ DEFAULT_GUARD_TOKENS = 512
 """The same allowance in prompt tokens, for a scheduler without a step-time model."""
 DEFAULT_CLASS_WEIGHTS = (1.75, 1.5, 1.25, 1.0)
 """``semantic-guard``: what a second of latency is worth for classes 1..4 (class 0 goes first)."""
+LATE_FRACTIONS = (0.8125, 0.875, 0.9375, 1.0)
+"""``semantic-guard``: when classes 1..4 are late, as fractions of twice ``max_wait_s``."""
 
 
 @dataclass
@@ -272,8 +274,11 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
       iteration is limited to ``guard_s`` / (number of class-0 decodes) seconds of compute
       (``guard_tokens`` / n tokens without a step-time model): the more emergencies a prefill
       would delay, the less of it runs.
-    - Starvation bound: ``aging_bounds_s(max_wait_s)``, as ``semantic-aging``; an overdue
-      request is exempt from the guard.
+    - Starvation bound: a request of class 1..4 waiting ``max_wait_s`` is overdue: it goes ahead
+      of fresh requests (in this same order among the overdue, so a burst longer than the bound
+      is served as without aging) and is exempt from the guard. Past 1.625, 1.75, 1.875, 2 x
+      ``max_wait_s`` (classes 1..4) it is late: the late go first, earliest first, so an
+      overload cannot starve anyone and a long burst still ends in class order.
 
     Only class 0 displaces a running request (for a seat or for memory), so classes 1..4 never
     swap places with each other.
@@ -283,13 +288,12 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
     guard_s: float = DEFAULT_GUARD_S
     guard_tokens: int = DEFAULT_GUARD_TOKENS
     class_weights: tuple[float, ...] = DEFAULT_CLASS_WEIGHTS
-    aging_fractions: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
-    overdue_order: str = "key"
     name = "semantic-guard"
     displaces_running = True
 
     def __post_init__(self) -> None:
-        self._bounds_s = aging_bounds_s(self.max_wait_s, self.aging_fractions)
+        self._bounds_s = aging_bounds_s(self.max_wait_s, (1.0, 1.0, 1.0, 1.0))
+        self._late_bounds_s = aging_bounds_s(2 * self.max_wait_s, LATE_FRACTIONS)
         if not self.guard_s >= 0 or self.guard_tokens < 0:
             raise ValueError("guard_s and guard_tokens must be >= 0")
         if len(self.class_weights) != NUM_PRIORITIES - 1 or not min(self.class_weights) > 0:
@@ -339,8 +343,11 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
     def overdue_at(self, request: Request) -> float:
         return request.arrival_time_s + self._bounds_s[request.predicted_priority]
 
+    def late_at(self, request: Request) -> float:
+        return request.arrival_time_s + self._late_bounds_s[request.predicted_priority]
+
     def make_waiting_queue(self) -> WaitingQueue:
-        return AgingWaitingQueue(self.key, self.overdue_at, self.overdue_order)
+        return AgingWaitingQueue(self.key, self.overdue_at, "key", self.late_at)
 
     def prefill_guard(self, decodes: Sequence[Request], now: float) -> PrefillGuard | None:
         num_urgent = 0

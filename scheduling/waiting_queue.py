@@ -86,9 +86,9 @@ class AgingWaitingQueue(WaitingQueue):
     - ``"key"``: the policy's own order. Being overdue lifts a request above fresh arrivals but
       keeps the policy's efficiency among the overdue, so a burst longer than the bound (where
       nobody's wait can be bounded anyway) is served as without aging. Under overload the
-      overdue could starve each other in that order, so a request *late* (waited
-      ``late_factor`` times its bound) goes first of all, earliest deadline first: nobody
-      waits longer than ``late_factor`` bounds plus the time to drain the late ahead of it.
+      overdue could starve each other in that order, so a request past ``late_at(request)``
+      goes first of all, earliest such time first: nobody waits past it longer than the time
+      to drain the late requests ahead of it.
 
     Being overdue changes admission order only; it never displaces a running request.
     A request admitted while overdue is marked ``promoted`` (the policy's key then
@@ -96,20 +96,21 @@ class AgingWaitingQueue(WaitingQueue):
     """
 
     def __init__(self, key: Callable[[Request], Key], overdue_at: Callable[[Request], float],
-                 overdue_order: str = "deadline", late_factor: float = 2.0) -> None:
+                 overdue_order: str = "deadline",
+                 late_at: Callable[[Request], float] | None = None) -> None:
         super().__init__(key)
         if overdue_order not in ("deadline", "key"):
             raise ValueError(f"overdue_order must be 'deadline' or 'key', got {overdue_order!r}")
-        if not late_factor >= 1:
-            raise ValueError(f"late_factor must be >= 1, got {late_factor!r}")
+        if (overdue_order == "key") != (late_at is not None):
+            raise ValueError("late_at is needed with overdue_order 'key', and only then")
         self.overdue_at = overdue_at
         self.overdue_order = overdue_order
-        self.late_factor = late_factor
+        self.late_at = late_at
         self._by_deadline: list[tuple[float, int, int, Request]] = []
         self._overdue_by_key: list[tuple[Key, int, Request]] = []
         """``"key"`` order: requests found overdue, moved here from ``_by_deadline``."""
         self._by_late_deadline: list[tuple[float, int, int, Request]] = []
-        """``"key"`` order: every request by the time it is late, earliest first."""
+        """``"key"`` order: every request by the time it becomes late, earliest first."""
 
     def push(self, request: Request) -> None:
         super().push(request)
@@ -117,11 +118,8 @@ class AgingWaitingQueue(WaitingQueue):
         if deadline < math.inf:
             entry = (deadline, request.request_id, request.queue_version, request)
             heapq.heappush(self._by_deadline, entry)
-            if self.overdue_order == "key":
-                heapq.heappush(self._by_late_deadline, (self._late_at(request, deadline),) + entry[1:])
-
-    def _late_at(self, request: Request, deadline: float) -> float:
-        return request.arrival_time_s + self.late_factor * (deadline - request.arrival_time_s)
+            if self.late_at is not None:
+                heapq.heappush(self._by_late_deadline, (self.late_at(request),) + entry[1:])
 
     def peek(self, now: float) -> Request | None:
         best = self._peek_by_key()
@@ -133,8 +131,7 @@ class AgingWaitingQueue(WaitingQueue):
                 return first
             return best
         late = _peek_live(self._by_late_deadline)
-        if (late is not None and not late.promoted
-                and now >= self._late_at(late, self.overdue_at(late))):
+        if late is not None and not late.promoted and now >= self.late_at(late):
             return late
         by_deadline = self._by_deadline
         while by_deadline and by_deadline[0][0] <= now:

@@ -71,6 +71,16 @@ def wait_of_a_routine_request(policy_name: str, stream_every_steps: int, **optio
     return routine.queueing_delay_s
 
 
+def test_when_everything_is_late_semantic_guard_serves_the_classes_in_order():
+    # Late after 1.625, 1.75, 1.875, 2 x the bound for classes 1..4: a burst that makes
+    # everything late still ends in class order, whatever the work (class 1 is the longest here).
+    scheduler = make_scheduler("semantic-guard", max_wait_s=10.0)
+    for request_id, priority in enumerate((4, 3, 2, 1)):
+        scheduler.add_request(request(request_id, priority, arrival=0.001 * request_id,
+                                      output=1 + 100 * (5 - priority)))
+    assert admission_order(scheduler, now=100.0) == [3, 2, 1, 0]
+
+
 @pytest.mark.parametrize("policy_name", ["semantic-aging", "semantic-guard"])
 def test_a_routine_request_waits_at_most_its_bound_plus_one_service_time(policy_name):
     # Without aging it would wait until the stream stops, at t=20 s (next test).
