@@ -40,11 +40,18 @@ class RedFlag:
     """The least urgent level a call with this flag may be given (0 or 1)."""
     pattern: str
     """Case-insensitive regular expression; each match is checked for negation on its own."""
+    unless: str = ""
+    """A context that answers the question differently when it is in the match's sentence
+    (an arm that will not lift after a fall is an injury, not a stroke); empty: none."""
 
     def __post_init__(self) -> None:
         if self.level not in (0, 1):
             raise ValueError(f"a red flag raises to level 0 or 1, got {self.level}")
         object.__setattr__(self, "_compiled", re.compile(self.pattern, re.IGNORECASE))
+        object.__setattr__(self, "_unless", re.compile(self.unless, re.IGNORECASE) if self.unless else None)
+
+    def excused(self, sentence: str) -> bool:
+        return self._unless is not None and self._unless.search(sentence) is not None  # type: ignore[attr-defined]
 
     def matches(self, text: str) -> list[re.Match[str]]:
         return list(self._compiled.finditer(text))  # type: ignore[attr-defined]
@@ -87,7 +94,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
     RedFlag("cyanosis", "Has the patient changed colour (blue lips or face)?", 0,
             r"\b(?:lips?|face|skin|fingers|mouth)\s+(?:is\s+|are\s+|'s\s+|look\s+|looks\s+|have\s+|has\s+)?"
             r"(?:going|gone|turned|turning|went|looking)?\s*(?:blue|purple|grey|gray)\b"
-            r"|\b(?:turned|turning|gone|going|went)\s+(?:blue|grey|gray|purple)\b"),
+            r"|\b(?:he|she|they|baby|he'?s|she'?s|they'?re|he has|she has)\s+(?:has\s+|is\s+|have\s+)?"
+            r"(?:turned|turning|gone|going|went)\s+(?:blue|grey|gray|purple)\b"),
     RedFlag("status_epilepticus", "Is the fit still going on (over five minutes)?", 0,
             r"\b(?:fit|fitting|seiz\w+|convuls\w+|shaking)\b[^.!?]{0,60}\b(?:(?:for|over|more than|about|at least)\s+"
             r"(?:\d{1,2}|five|six|seven|eight|nine|ten|fifteen|twenty|thirty)\s*min\w*|for ages|not stopping|won'?t stop"
@@ -115,9 +123,12 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"|\b(?:can'?t|cannot|unable to)\s+(?:lift|raise|move|feel)\s+(?:his|her|my|their|one|the)\s+(?:\w+\s+)?(?:arm|leg|hand|side)\b"
             r"|\bone side of (?:his|her|my|their) (?:face|body)\b|\btalking (?:gibberish|nonsense|rubbish)"
             r"|\bsudden(?:ly)?\b.{0,30}\bcan'?t see\b"
-            r"|\b(?:having|is|it'?s|had|has had|think (?:it'?s|he'?s|she'?s|i'?m)(?: having)?) a stroke\b(?! (?:years|last|in 20|before|a few|once))"),
+            r"|\b(?:having|is|it'?s|had|has had|think (?:it'?s|he'?s|she'?s|i'?m)(?: having)?) a stroke\b(?! (?:years|last|in 20|before|a few|once))",
+            unless=r"\b(?:fell|fall|fallen|dislocat\w*|broke|broken|fractur\w*|injur\w*|popped|sprain\w*|landed|"
+                   r"shoulder|wrist|elbow|plaster|cast)\b"),
     RedFlag("altered_consciousness", "Is the patient confused, or did they pass out?", 1,
-            r"\b(?:passed|blacked)\s+out\b|(?<!tooth )(?<!teeth )\bknocked\s+out\b|\bfainted\b|\bcollapsed\b|\bnot making (?:any )?sense\b"
+            r"\b(?:passed|blacked)\s+out\b|\b(?:was|got|been|is|'s|were|are)\s+knocked\s+(?:out|unconscious)\b(?!\s+(?:his|her|my|a|the|their|one|two|some|an)\b)"
+            r"|\bknocked (?:him|her|them|me|himself|herself) (?:out|unconscious)\b|\bfainted\b|\bcollapsed\b|\bnot making (?:any )?sense\b"
             r"|\bsuddenly (?:really |very )?confused\b|\b(?:drowsy|drowsier)\b"
             r"|\b(?:gone|went|going|is|'s|completely|all|really|very) (?:floppy|limp)\b"),
     RedFlag("overdose", "Has the patient taken an overdose or a poison?", 1,
@@ -134,7 +145,8 @@ RED_FLAGS: tuple[RedFlag, ...] = (
             r"\bstabbed\b|\bstab wound|\b(?:been |was |got |he'?s |she'?s )shot\b|\bgunshot|\bshot (?:himself|herself|myself)"
             r"|\b(?:hit|knocked down|run over) by (?:a |the )?(?:car|bus|lorry|truck|van|train|motorbike)"
             r"|\bfell (?:from|off) (?:a |the )?(?:roof|ladder|scaffold\w*|balcony|window|bridge|cliff)"
-            r"|\b(?:bone|bones)\b.{0,25}\b(?:through|out of) the skin|\bcrushed\b|\bopen fracture\b|\bcan see (?:the )?bone\b"),
+            r"|\b(?:bone|bones)\b.{0,25}\b(?:through|out of) the skin|\bcrushed (?:under|beneath|by|between)\s+(?:a |the |his |her )?(?:car|tractor|vehicle|lorry|truck|machine\w*|wall|forklift|bus|tree|rubble|van)\b"
+            r"|\b(?:trapped|pinned) (?:under|beneath)\b|\bopen fracture\b|\bcan see (?:the )?bone\b"),
     RedFlag("severe_headache", "Is this a sudden, worst-ever headache?", 1,
             r"\bworst headache\b|\bthunderclap\b|\bheadache\b.{0,40}\b(?:came on|all at once|suddenly|like being hit)"),
     RedFlag("meningitis_signs", "Is there a rash that does not fade, or a stiff neck with fever?", 1,
@@ -164,6 +176,7 @@ _FIGURATIVE = re.compile(
     r"thought i was|thought i'?d|gave me a|give me a|in case|if (?:he|she|i|they)|what if|"
     r"what to do if|how (?:do|would|can) i know)\b",
     re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?]+(?:\s|$)")
 _NEGATION_WINDOW_WORDS = 5
 """How far back a negation reaches: "no chest pain", "didn't really pass out", not a sentence away."""
 
@@ -199,7 +212,11 @@ def _counts(flag: RedFlag, match: re.Match[str], text: str) -> bool:
     that phrase only, so the negation that makes it a flag does not cancel it.
     """
     before = _clause_before(text, match.start())
-    return not (_NEGATION.search(before) or _FIGURATIVE.search(before))
+    if _NEGATION.search(before) or _FIGURATIVE.search(before):
+        return False
+    starts = [m.end() for m in _SENTENCE_END.finditer(text, 0, match.start())]
+    end = _SENTENCE_END.search(text, match.end())
+    return not flag.excused(text[starts[-1] if starts else 0:end.start() if end else len(text)])
 
 
 @dataclass(frozen=True)

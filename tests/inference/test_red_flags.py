@@ -105,3 +105,9 @@ def test_the_layer_passes_the_wrapped_classifier_through() -> None:
     layered = RedFlagClassifier(_Fixed(2))
     assert layered.model == "the wrapped model"  # the cards' complaint head reaches the encoder so
     assert layered.name == "fixed+red-flags"
+
+
+def test_an_injury_in_the_same_sentence_excuses_a_weak_arm_but_not_a_stroke_elsewhere() -> None:
+    assert "stroke" not in names("I fell off my bike and I can't move my arm, my shoulder looks wrong")
+    assert "stroke" in names("He suddenly can't lift his arm and his speech is slurred")
+    assert "stroke" in names("She fell last year. Now she suddenly can't lift her arm")
