@@ -3092,6 +3092,23 @@ def check(rows, split_of):
         assert not train_t & {r["template"] for r in rows[split]}
 
 
+def add_handwritten(rows):
+    """Append the hand-written training calls (handwritten_train.py) to the train split only,
+    after the templated calls, so the templated rows and the random stream are unchanged."""
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from handwritten_train import HANDWRITTEN
+    scenario_level = {sc.id: sc.level for sc in SCENARIOS}
+    texts = {r["text"] for split in SPLITS for r in rows[split]}
+    for i, (sid, caller, text) in enumerate(HANDWRITTEN, start=1):
+        assert sid in scenario_level and sid not in HELDOUT_SCENARIOS, sid
+        assert text not in texts, ("duplicate text", text)
+        texts.add(text)
+        rows["train"].append({"id": "train-hw-%03d" % i, "text": text, "priority": scenario_level[sid],
+                              "caller": caller, "style": "handwritten", "scenario": sid,
+                              "template": "handwritten/%s" % sid})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
@@ -3100,6 +3117,7 @@ def main():
     rng = random.Random(SEED)
     rows, split_of, templates = generate(rng)
     check(rows, split_of)
+    add_handwritten(rows)
     os.makedirs(args.out, exist_ok=True)
     for split in SPLITS:
         path = os.path.join(args.out, "%s.jsonl" % split)
