@@ -134,8 +134,9 @@ def goal_rows(rows: dict, max_wait_s: float) -> list[dict]:
     add("3", f"poisson-90: seeds with class means / idle in order (of {len(poisson['fcfs'])})",
         len(poisson["fcfs"]), False,
         {p: sum(classes_in_order(r, relative=True) for r in runs) for p, runs in poisson.items()})
-    add("3", f"Poisson 90%: longest wait - ({max_wait_s:g} s + longest service)", 0.0, True,
-        {p: max(r.overall["max_queueing_delay_s"] - max_wait_s - r.longest_service_s for r in runs)
+    # "One service time": the longest any request of the workload takes alone on the server.
+    add("3", f"Poisson 90%: longest wait - ({max_wait_s:g} s + one service), worst seed", 0.0, True,
+        {p: max(r.overall["max_queueing_delay_s"] - max_wait_s - r.longest_idle_s for r in runs)
          for p, runs in poisson.items()})
     return lines
 
@@ -247,6 +248,7 @@ def to_json(regimes: list[Regime], rows: dict, extras: dict, goals: list[dict], 
                                   "class_idle_p99_s": run.class_idle_p99_s,
                                   "class_ratio_per_request": run.class_ratio_per_request,
                                   "longest_service_s": run.longest_service_s,
+                                  "longest_idle_s": run.longest_idle_s,
                                   "p0_present_share": run.p0_present_share}
                                  for run in runs] for policy, runs in by_policy.items()}
                  for name, by_policy in rows.items()},

@@ -135,7 +135,9 @@ class PolicyRun:
     class_ratio_per_request: dict[int, float]
     """Per class, the mean of each request's latency over its idle latency."""
     longest_service_s: float
-    """The longest time any request held a seat (first scheduled to finish)."""
+    """The longest time any request held a seat (first scheduled to finish, preemptions included)."""
+    longest_idle_s: float
+    """The longest idle latency in the workload: what serving one request alone can take."""
     p0_present_share: float
     """Share of the makespan during which at least one class-0 request was in the system."""
 
@@ -193,6 +195,7 @@ def run_policies(regime: Regime, seed: int, policies: Iterable[str],
             class_ratio_per_request={p: float(per_request[priorities == p].mean())
                                      for p in class_idle_mean},
             longest_service_s=longest_service_s,
+            longest_idle_s=float(idle.max()),
             p0_present_share=share_of_time_present(result.requests, 0)))
     return runs
 
