@@ -40,6 +40,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2,3,4,5")
     parser.add_argument("--policies", default="all")
     parser.add_argument("--max-wait-s", type=float, default=DEFAULT_MAX_WAIT_S)
+    parser.add_argument("--class-weights", help="semantic-guard's research option, e.g. 1.75,1.5,1.25,1")
     parser.add_argument("--json", type=Path, help="write every per-seed figure as JSON")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -49,7 +50,10 @@ def main() -> None:
             policies.append(needed)  # the goals' baselines
 
     def options(name: str) -> dict:
-        return {"max_wait_s": args.max_wait_s} if "max_wait_s" in POLICY_OPTIONS.get(name, ()) else {}
+        chosen = {"max_wait_s": args.max_wait_s}
+        if args.class_weights:
+            chosen["class_weights"] = tuple(float(w) for w in args.class_weights.split(","))
+        return {k: v for k, v in chosen.items() if k in POLICY_OPTIONS.get(name, ())}
 
     started = time.process_time()
     regimes = goal_regimes(num_requests=args.requests)
@@ -71,7 +75,8 @@ def main() -> None:
     print(f"machine: {machine()}")
     print(f"command: python bench/urgency_regimes_bench.py --requests {args.requests} "
           f"--seeds {args.seeds}" + (f" --policies {args.policies}" if args.policies != "all" else "")
-          + (f" --max-wait-s {args.max_wait_s:g}" if args.max_wait_s != DEFAULT_MAX_WAIT_S else ""))
+          + (f" --max-wait-s {args.max_wait_s:g}" if args.max_wait_s != DEFAULT_MAX_WAIT_S else "")
+          + (f" --class-weights {args.class_weights}" if args.class_weights else ""))
     print(f"A100_7B, capacity {capacity_req_s(setting, regimes[0].limits):.2f} req/s (FCFS at "
           f"saturation); seeds {args.seeds}; medians over seeds; {cpu_s:.0f} CPU s")
     for regime in regimes:

@@ -107,6 +107,10 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     sched.add_argument("--guard-s", type=non_negative, default=DEFAULT_GUARD_S,
                        help="semantic-guard: seconds of less urgent prefill an iteration may add, "
                             "summed over the class-0 decodes it delays")
+    sched.add_argument("--class-weights", type=checked(parse_class_weights),
+                       help="semantic-guard, research only: weights of classes 1-4, e.g. "
+                            "1.75,1.5,1.25,1; classes 1-4 then go by work over weight, not "
+                            "urgency first")
 
     fleet = parser.add_argument_group("fleet")
     fleet.add_argument("--replicas", type=_integer(1), default=1,
@@ -240,8 +244,19 @@ def choose_fleet(args: argparse.Namespace) -> FleetConfig | None:
 
 
 def policy_options(name: str, args: argparse.Namespace) -> dict:
-    """The options of policy ``name`` that the command line sets."""
-    return {option: getattr(args, option) for option in POLICY_OPTIONS.get(name, ())}
+    """The options of policy ``name`` that the command line sets (None: the policy's default)."""
+    options = {option: getattr(args, option) for option in POLICY_OPTIONS.get(name, ())}
+    return {option: value for option, value in options.items() if value is not None}
+
+
+def parse_class_weights(text: str) -> tuple[float, ...]:
+    try:
+        weights = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        raise ValueError(f"expected 4 comma-separated numbers, got {text!r}") from None
+    if len(weights) != 4 or not all(0 < w < float("inf") for w in weights):
+        raise ValueError(f"expected 4 positive numbers (classes 1-4), got {text!r}")
+    return weights
 
 
 def choose_policies(names: list[str] | None) -> list[str]:

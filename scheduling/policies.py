@@ -254,8 +254,10 @@ DEFAULT_GUARD_S = 0.2
 urgent decodes it delays (so each of n urgent decodes waits at most ``guard_s / n``)."""
 DEFAULT_GUARD_TOKENS = 512
 """The same allowance in prompt tokens, for a scheduler without a step-time model."""
-DEFAULT_CLASS_WEIGHTS = (1.75, 1.5, 1.25, 1.0)
-"""``semantic-guard``: what a second of latency is worth for classes 1..4 (class 0 goes first)."""
+SMITH_CLASS_WEIGHTS = (1.75, 1.5, 1.25, 1.0)
+"""``semantic-guard``'s ``class_weights`` for the research comparison (docs/FINDINGS.md, section
+3): what a second of latency is worth for classes 1..4. Not the default: the product promise is
+urgency first at every level."""
 LATE_FRACTIONS = (0.8125, 0.875, 0.9375, 1.0)
 """``semantic-guard``: when classes 1..4 are late, as fractions of twice ``max_wait_s``."""
 
@@ -264,12 +266,14 @@ LATE_FRACTIONS = (0.8125, 0.875, 0.9375, 1.0)
 class SemanticGuard(DisplacesOnlyForUrgency, Policy):
     """Urgency first, for what an urgent request shares as well as for who goes first.
 
-    - Order: class 0 (life-threatening) before everything; classes 1..4 by predicted remaining
-      *work* divided by the class's weight (Smith's rule: it minimises the weighted mean
-      latency). Work is what the request still costs the server in seconds: its remaining
-      prefill (``prefill_s``) plus, per remaining output token, an iteration's time times the
-      share of the batch it holds (a seat out of ``max_num_seqs`` or its KV out of the cache,
-      whichever binds). Without a step-time model, work is remaining output tokens.
+    - Order: urgency class first, then predicted remaining *work*: what the request still
+      costs the server in seconds, its remaining prefill (``prefill_s``) plus, per remaining
+      output token, an iteration's time times the share of the batch it holds (a seat out of
+      ``max_num_seqs`` or its KV out of the cache, whichever binds). Without a step-time
+      model, work is remaining output tokens (``semantic``'s order). With ``class_weights``
+      (research only), class 0 still goes first but classes 1..4 go by work over their weight
+      (Smith's rule: the least weighted mean latency), so a short routine request may pass a
+      long urgent one.
     - Guard: while class-0 requests decode, the prefill of other requests that shares their
       iteration is limited to ``guard_s`` / (number of class-0 decodes) seconds of compute
       (``guard_tokens`` / n tokens without a step-time model): the more emergencies a prefill
@@ -280,14 +284,14 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
       ``max_wait_s`` (classes 1..4) it is late: the late go first, earliest first, so an
       overload cannot starve anyone and a long burst still ends in class order.
 
-    Only class 0 displaces a running request (for a seat or for memory), so classes 1..4 never
-    swap places with each other.
+    A more urgent class displaces a running request for a seat, and class 0 for memory, as
+    under ``semantic`` (with ``class_weights``, only class 0 displaces).
     """
 
     max_wait_s: float = DEFAULT_MAX_WAIT_S
     guard_s: float = DEFAULT_GUARD_S
     guard_tokens: int = DEFAULT_GUARD_TOKENS
-    class_weights: tuple[float, ...] = DEFAULT_CLASS_WEIGHTS
+    class_weights: tuple[float, ...] | None = None
     name = "semantic-guard"
     displaces_running = True
 
@@ -296,9 +300,12 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
         self._late_bounds_s = aging_bounds_s(2 * self.max_wait_s, LATE_FRACTIONS)
         if not self.guard_s >= 0 or self.guard_tokens < 0:
             raise ValueError("guard_s and guard_tokens must be >= 0")
-        if len(self.class_weights) != NUM_PRIORITIES - 1 or not min(self.class_weights) > 0:
-            raise ValueError(f"class_weights needs {NUM_PRIORITIES - 1} positive values (classes 1..4)")
-        self._inverse_weights = (1.0,) + tuple(1.0 / w for w in self.class_weights)
+        self._inverse_weights = None
+        if self.class_weights is not None:
+            if len(self.class_weights) != NUM_PRIORITIES - 1 or not min(self.class_weights) > 0:
+                raise ValueError(f"class_weights needs {NUM_PRIORITIES - 1} positive values "
+                                 f"(classes 1..4)")
+            self._inverse_weights = (1.0,) + tuple(1.0 / w for w in self.class_weights)
         self._step_time: StepTimeModel | None = None
         self._iteration_s = 0.0
         self._max_num_seqs = 1
@@ -317,6 +324,9 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
         work = self.remaining_work(request)
         if priority == 0:
             return (0, work, request.arrival_time_s, request.request_id)
+        if self._inverse_weights is None:
+            level = PROMOTED_CLASS if request.promoted else priority
+            return (level, work, request.arrival_time_s, request.request_id)
         level = PROMOTED_CLASS if request.promoted else 1
         return (level, work * self._inverse_weights[priority], request.arrival_time_s,
                 request.request_id)
@@ -374,7 +384,7 @@ POLICIES: dict[str, Callable[[], Policy]] = {
 
 POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
     "semantic-aging": ("max_wait_s",),
-    "semantic-guard": ("max_wait_s", "guard_s"),
+    "semantic-guard": ("max_wait_s", "guard_s", "class_weights"),
 }
 """Options a policy takes from the command line (flag ``--max-wait-s`` sets ``max_wait_s``)."""
 

@@ -9,7 +9,7 @@ import pytest
 
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits
-from scheduling.policies import aging_bounds_s, make_policy
+from scheduling.policies import SMITH_CLASS_WEIGHTS, aging_bounds_s, make_policy
 from scheduling.request import Request, RequestStatus
 from scheduling.scheduler import Scheduler
 
@@ -73,8 +73,10 @@ def wait_of_a_routine_request(policy_name: str, stream_every_steps: int, **optio
 
 def test_when_everything_is_late_semantic_guard_serves_the_classes_in_order():
     # Late after 1.625, 1.75, 1.875, 2 x the bound for classes 1..4: a burst that makes
-    # everything late still ends in class order, whatever the work (class 1 is the longest here).
-    scheduler = make_scheduler("semantic-guard", max_wait_s=10.0)
+    # everything late still ends in class order, even where the policy's own order would not
+    # (with class weights and class 1 the longest, it would serve class 4 first).
+    scheduler = make_scheduler("semantic-guard", max_wait_s=10.0,
+                               class_weights=SMITH_CLASS_WEIGHTS)
     for request_id, priority in enumerate((4, 3, 2, 1)):
         scheduler.add_request(request(request_id, priority, arrival=0.001 * request_id,
                                       output=1 + 100 * (5 - priority)))
@@ -103,14 +105,14 @@ def test_under_overload_the_wait_stays_bounded(policy_name):
 
 
 def test_semantic_guard_serves_the_overdue_by_its_own_order():
-    # Everything overdue (waited 10 s) but not late (20 s): semantic-guard keeps its
-    # weighted-work order among them (a burst is then served as without aging), here the short
-    # class-4 request before the long class-1 one; an emergency still goes first. Once late,
-    # they go earliest deadline first.
+    # Both overdue (waited 10 s) but not late (17.5 s for class 2): semantic-guard keeps its
+    # own order among them (a burst is then served as without aging), here the shorter of two
+    # class-2 requests first although it arrived second; an emergency still goes first. Once
+    # late, they go earliest deadline first.
     def order(now: float) -> list[int]:
         scheduler = make_scheduler("semantic-guard", max_wait_s=10.0)
-        scheduler.add_request(request(0, 1, arrival=0.0, output=400))
-        scheduler.add_request(request(1, 4, arrival=0.001, output=2))
+        scheduler.add_request(request(0, 2, arrival=0.0, output=400))
+        scheduler.add_request(request(1, 2, arrival=0.001, output=2))
         scheduler.add_request(request(2, 0, arrival=now, output=2))
         return admission_order(scheduler, now)
 

@@ -9,7 +9,7 @@ from scheduling import workloads
 from scheduling.hardware import load_builtin_setting
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits
-from scheduling.policies import make_policy
+from scheduling.policies import SMITH_CLASS_WEIGHTS, make_policy
 from scheduling.request import Request
 from scheduling.scheduler import Scheduler
 from scheduling.simulator import simulate
@@ -21,8 +21,8 @@ STEP_S = 0.01
 
 
 def make_scheduler(policy_name: str = "semantic-guard", *, max_num_seqs: int = 1,
-                   step_time: StepTimeModel | None = MODEL) -> Scheduler:
-    return Scheduler(make_policy(policy_name), KVCache(512, 16),
+                   step_time: StepTimeModel | None = MODEL, **options) -> Scheduler:
+    return Scheduler(make_policy(policy_name, **options), KVCache(512, 16),
                      BatchLimits(max_num_seqs=max_num_seqs, max_num_batched_tokens=2048),
                      "recompute", step_time)
 
@@ -52,11 +52,22 @@ def test_an_emergency_goes_first_however_long():
     assert order[0] == 2
 
 
-def test_classes_1_to_4_go_by_remaining_work_over_their_weight():
-    # Weights 1.75 (class 1) and 1.0 (class 4): a class-4 request with less than 1/1.75 of
-    # a class-1 request's work goes first, one with more goes after it.
-    assert admission_order(make_scheduler(), [request(0, 1, output=100), request(1, 4, output=50)]) == [1, 0]
-    assert admission_order(make_scheduler(), [request(0, 1, output=100), request(1, 4, output=70)]) == [0, 1]
+def test_urgency_comes_first_at_every_level():
+    # The product promise: a long class-1 request goes before a one-token class-4 one.
+    requests = [request(0, 4, output=1), request(1, 1, output=400), request(2, 3, output=2)]
+    assert admission_order(make_scheduler(), requests) == [1, 2, 0]
+
+
+def test_with_class_weights_classes_1_to_4_go_by_remaining_work_over_their_weight():
+    # Research option. Weights 1.75 (class 1) and 1.0 (class 4): a class-4 request with less
+    # than 1/1.75 of a class-1 request's work goes first, one with more goes after it.
+    def order(routine_output: int) -> list[int]:
+        scheduler = make_scheduler(class_weights=SMITH_CLASS_WEIGHTS)
+        return admission_order(scheduler, [request(0, 1, output=100),
+                                           request(1, 4, output=routine_output)])
+
+    assert order(50) == [1, 0]
+    assert order(70) == [0, 1]
 
 
 def test_work_counts_the_prompt_still_to_prefill():
@@ -73,18 +84,23 @@ def test_without_a_step_time_model_work_is_remaining_output_tokens():
     assert admission_order(make_scheduler(step_time=None), requests) == [0, 1]
 
 
-def test_only_an_emergency_displaces_a_running_request():
-    scheduler = make_scheduler()
-    routine = request(0, 4, output=50)
-    scheduler.add_request(routine)
-    plan = scheduler.schedule(0.0)
-    scheduler.update(plan, STEP_S, STEP_S)
-    scheduler.add_request(request(1, 1, output=2, arrival=STEP_S))
-    assert scheduler.schedule(STEP_S).preempted == []
-    emergency = request(2, 0, output=2, arrival=STEP_S)
-    scheduler.add_request(emergency)
-    plan = scheduler.schedule(2 * STEP_S)
-    assert plan.preempted == [routine] and [c.request for c in plan.prefills] == [emergency]
+def test_a_more_urgent_class_takes_a_seat_from_a_running_request():
+    def first_plan(urgent_class: int, **options):
+        scheduler = make_scheduler(**options)
+        routine = request(0, 4, output=50)
+        scheduler.add_request(routine)
+        plan = scheduler.schedule(0.0)
+        scheduler.update(plan, STEP_S, STEP_S)
+        scheduler.add_request(request(1, urgent_class, output=2, arrival=STEP_S))
+        return scheduler.schedule(STEP_S), routine
+
+    plan, routine = first_plan(1)
+    assert plan.preempted == [routine] and [c.request.request_id for c in plan.prefills] == [1]
+    # With class weights (research option) classes 1..4 share one level: only class 0 displaces.
+    plan, _ = first_plan(1, class_weights=SMITH_CLASS_WEIGHTS)
+    assert plan.preempted == []
+    plan, routine = first_plan(0, class_weights=SMITH_CLASS_WEIGHTS)
+    assert plan.preempted == [routine]
 
 
 def test_a_running_requests_key_never_grows():
