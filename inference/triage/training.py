@@ -31,11 +31,12 @@ from torch import nn
 from inference.encoder import (MAX_LENGTH_TOKENS, layer_input, load_encoder, mean_pool,
                                num_layers, run_layers)
 from inference.triage.augment import augment
-from inference.triage.decision import (DEFAULT_COSTS, CostSensitiveDecision, cost_matrix,
+from inference.triage.decision import (CostSensitiveDecision, choose_costs, cost_matrix,
                                        expected_calibration_error, fit_temperature,
                                        negative_log_likelihood, temperature_scale)
 from inference.triage.encoder_classifier import DEFAULT_ARTEFACT_DIR, EncoderClassifier, UrgencyModel
 from inference.triage.evaluation import LabelledCall, argmax, read_jsonl, triage_metrics
+from inference.triage.red_flags import red_flag_level
 
 DEFAULT_CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "triage_corpus"
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -176,9 +177,9 @@ def train_encoder_classifier(
     ``token_dropout`` of each training call's tokens hidden per step. ``corpus_files``
     are only fingerprinted into the metadata (the rows are always). After the last
     epoch the weights of the best validation macro-F1 are restored; on that epoch's validation
-    probabilities the temperature is fitted and the cost-sensitive decision (``costs``, default
-    ``DEFAULT_COSTS``) is measured. ``augment_copies`` noisy variants of each training call are
-    added (never of validation calls).
+    probabilities the temperature is fitted and the cost matrix chosen (``decision.choose_costs``,
+    with the red flags acting after it), unless ``costs`` fixes it. ``augment_copies`` noisy
+    variants of each training call are added (never of validation calls).
     """
     if epochs < 1 or batch_size < 1 or not train_rows or not validation_rows:
         raise ValueError("need epochs >= 1, batch_size >= 1 and non-empty train and validation rows")
@@ -204,9 +205,9 @@ def train_encoder_classifier(
         torch.set_num_threads(previous_threads)
     model.load_state_dict(best["state"])
     true = [r.priority for r in validation_rows]
-    costs = dict(DEFAULT_COSTS if costs is None else costs)
+    floors = [red_flag_level(r.text) for r in validation_rows]
+    temperature, costs, validation = _calibrate_and_choose(best["probabilities"], true, floors, costs)
     decision = CostSensitiveDecision(cost_matrix(**costs))
-    temperature, validation = _calibrate_and_measure(best["probabilities"], true, decision, costs)
     train_time_s = time.perf_counter() - started
     metadata = {
         "classifier": name,
@@ -231,18 +232,20 @@ def train_encoder_classifier(
             "temperature": temperature, "costs": costs, "artefact_dir": str(out_dir)}
 
 
-COST_TRADE_WEIGHTS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
-"""Critical under-triage costs for which validation reports the trade (the others fixed)."""
-
-
-def _calibrate_and_measure(raw: Sequence[Sequence[float]], true: Sequence[int],
-                           decision: CostSensitiveDecision,
-                           costs: dict[str, float]) -> tuple[float, dict[str, Any]]:
-    """Fit the temperature on validation; return it and the validation figures: the decision's,
-    the argmax's, calibration before and after, and the trade over critical under-triage costs."""
+def _calibrate_and_choose(raw: Sequence[Sequence[float]], true: Sequence[int],
+                          floors: Sequence[int | None], costs: dict[str, float] | None
+                          ) -> tuple[float, dict[str, float], dict[str, Any]]:
+    """Fit the temperature on validation, choose the cost matrix (unless given), and return both
+    with the validation figures: the decision's, with red flags after it, the argmax's,
+    calibration before and after, and every candidate matrix's figures (the trade)."""
     temperature = fit_temperature(raw, true)
     calibrated = [temperature_scale(p, temperature) for p in raw]
-    validation = triage_metrics(true, [decision.apply(p) for p in calibrated])
+    chosen, trade = choose_costs(calibrated, true, floors)
+    costs = dict(chosen if costs is None else costs)
+    decided = [CostSensitiveDecision(cost_matrix(**costs)).apply(p) for p in calibrated]
+    validation = triage_metrics(true, decided)
+    validation["with_red_flags"] = triage_metrics(
+        true, [min(level, 5 if f is None else f) for level, f in zip(decided, floors)])
     validation["argmax"] = triage_metrics(true, [argmax(p) for p in calibrated])
     validation["calibration"] = {
         "temperature": temperature,
@@ -250,15 +253,8 @@ def _calibrate_and_measure(raw: Sequence[Sequence[float]], true: Sequence[int],
         "nll_after": negative_log_likelihood(raw, true, temperature),
         "ece_before": expected_calibration_error(raw, true),
         "ece_after": expected_calibration_error(calibrated, true)}
-    trade = []
-    for weight in COST_TRADE_WEIGHTS:
-        rule = CostSensitiveDecision(cost_matrix(**{**costs, "critical_under": weight}))
-        figures = triage_metrics(true, [rule.apply(p) for p in calibrated])
-        trade.append({"critical_under": weight, "macro_f1": figures["macro_f1"],
-                      "under_triage_rate_critical": figures["under_triage_rate_critical"],
-                      "over_triage_rate": figures["over_triage_rate"]})
     validation["cost_trade"] = trade
-    return temperature, validation
+    return temperature, costs, validation
 
 
 def _fit(model: UrgencyModel, trainable: list[nn.Parameter], start: int,

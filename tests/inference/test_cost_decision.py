@@ -29,8 +29,12 @@ def test_a_plausible_critical_level_pulls_the_decision_urgent() -> None:
     assert CostSensitiveDecision(cost_matrix(critical_under=1)).apply(probabilities) == 2
     assert CostSensitiveDecision(cost_matrix(critical_under=8)).apply(probabilities) == 1
     # 8 per level against 1: level 1 is chosen once p(1) * 8 > p(2) * 1, i.e. above 1/9.
-    assert CostSensitiveDecision().apply([0.0, 0.10, 0.90, 0.0, 0.0]) == 2
-    assert CostSensitiveDecision().apply([0.0, 0.12, 0.88, 0.0, 0.0]) == 1
+    eight = CostSensitiveDecision(cost_matrix(critical_under=8, under=2, over=1))
+    assert eight.apply([0.0, 0.10, 0.90, 0.0, 0.0]) == 2
+    assert eight.apply([0.0, 0.12, 0.88, 0.0, 0.0]) == 1
+    # The default, 4 against 1: above 1/5.
+    assert CostSensitiveDecision().apply([0.0, 0.18, 0.82, 0.0, 0.0]) == 2
+    assert CostSensitiveDecision().apply([0.0, 0.22, 0.78, 0.0, 0.0]) == 1
 
 
 def test_more_weight_on_critical_under_triage_never_makes_a_decision_less_urgent() -> None:
@@ -70,3 +74,21 @@ def test_fitting_recovers_the_temperature_of_over_confident_probabilities() -> N
     assert negative_log_likelihood(sharp, true, t) < negative_log_likelihood(sharp, true, 1.0)
     calibrated = [temperature_scale(p, t) for p in sharp]
     assert expected_calibration_error(calibrated, true) < expected_calibration_error(sharp, true) / 2
+
+
+def test_training_chooses_the_matrix_that_reaches_the_target_with_the_least_over_triage() -> None:
+    from inference.triage.decision import choose_costs
+
+    # Call A: 30% emergent, 70% urgent, truly emergent. Call B: 30% emergent, truly urgent.
+    probabilities = [[0.0, 0.3, 0.7, 0.0, 0.0], [0.0, 0.3, 0.7, 0.0, 0.0], [0.0, 0.0, 0.1, 0.9, 0.0]]
+    true = [1, 2, 3]
+    costs, trade = choose_costs(probabilities, true, [None, None, None], target_critical_under=0.0)
+    assert costs["critical_under"] >= 4     # weights 1-2 leave call A under-triaged
+    chosen = next(t for t in trade if t["critical_under"] == costs["critical_under"]
+                  and t["under"] == costs["under"])
+    assert chosen["under_triage_rate_critical"] == 0.0
+    assert chosen["over_triage_rate"] == min(t["over_triage_rate"] for t in trade
+                                             if t["under_triage_rate_critical"] == 0.0)
+    # A red flag on call A reaches the target alone: the mildest matrix is enough.
+    costs, _ = choose_costs(probabilities, true, [1, None, None], target_critical_under=0.0)
+    assert costs == {"critical_under": 1.0, "under": 1.0, "over": 1.0}
