@@ -64,8 +64,11 @@ def get_complaint_head():
 def _load_head(classifier):
     from inference.cards.complaint_model import ComplaintHead
 
+    while getattr(classifier, "inner", None) is not None:  # a layer on top (red flags) wraps the model
+        classifier = classifier.inner
     encoder = getattr(getattr(classifier, "model", None), "encoder", None)
     if encoder is None:
+        logger.warning("cards are chosen by rules only: the urgency classifier has no encoder to share")
         return None
     try:
         return ComplaintHead.load(Path(settings.TRIAGE_ENCODER_DIR), classifier.tokenizer, encoder)

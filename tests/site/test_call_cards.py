@@ -107,3 +107,29 @@ def test_the_admin_refuses_a_card_without_its_key_action(admin_client):
         "forbidden": "[]", "allowed_terms": "[]", "position": row.position})
     assert response.status_code == 200 and b"key action" in response.content
     assert InstructionCard.objects.filter(card_id="seizure").count() == 1
+
+
+@pytest.mark.django_db
+def test_the_complaint_head_shares_the_urgency_encoder_under_the_red_flag_layer(tiny_classifier_settings, tmp_path):
+    import shutil
+
+    from inference.cards.complaint_model import ScenarioCall, train_complaint_head
+    from inference.cards.library import default_cards
+    from triage_site import cards as site_cards
+    from triage_site.triage import get_classifier
+
+    artefact = tmp_path / "artefact"
+    shutil.copytree(tiny_classifier_settings.TRIAGE_ENCODER_DIR, artefact)
+    train_complaint_head(artefact, [ScenarioCall("He is choking", ("choking",))] * 2,
+                         [ScenarioCall("He is choking", ("choking",))], list(default_cards()), epochs=5)
+    tiny_classifier_settings.TRIAGE_ENCODER_DIR = artefact
+    get_classifier.cache_clear()
+    head = site_cards.get_complaint_head()
+    assert head is not None and head.encoder is _unwrapped(get_classifier()).model.encoder
+    get_classifier.cache_clear()
+
+
+def _unwrapped(classifier):
+    while getattr(classifier, "inner", None) is not None:
+        classifier = classifier.inner
+    return classifier
