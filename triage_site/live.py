@@ -32,6 +32,9 @@ DASHBOARD_GROUP = "dashboard"
 MESSAGE_TYPE = "live.event"
 ENGINE_EVENT_INTERVAL_S = 0.5
 PREVIEW_CHARS = 280
+SHOWN_CHARS = 1500
+"""What the caller hears is listed whole (a card is 400-900 characters): a cut card could stop
+before its key action."""
 
 _consumer_loop: asyncio.AbstractEventLoop | None = None
 
@@ -118,7 +121,7 @@ def call_summary(call) -> dict[str, Any]:
         "finish_reason": call.finish_reason,
         "reply_passed": call.reply_passed,
         "reply_check_reasons": call.reply_check_reasons or [],
-        "shown_preview": call.shown_text[:PREVIEW_CHARS],
+        "shown_preview": call.shown_text[:SHOWN_CHARS],
     }
 
 
