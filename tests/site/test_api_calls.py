@@ -63,7 +63,7 @@ def test_a_new_call_is_stored_classified_and_readable_by_its_public_id(post_call
     assert call["source"] == CallSource.API and call["status"] == CallStatus.CLASSIFIED
     assert call["priority"] == call["predicted_priority"] in range(5)
     assert call["priority_label"].startswith(f"P{call['priority']} ")
-    assert call["override_priority"] is None and call["classifier"] == "tiny-ft"
+    assert call["override_priority"] is None and call["classifier"] == "tiny-ft+red-flags"
 
     read = client.get(f"/api/calls/{call['public_id']}", headers=auth)
     assert read.status_code == 200

@@ -35,7 +35,7 @@ def test_a_new_call_is_classified(create, tiny_classifier_settings):
     assert call.priority == call.predicted_priority
     assert sum(call.priority_probabilities) == pytest.approx(1.0, abs=1e-5)
     assert call.priority_confidence == pytest.approx(call.priority_probabilities[call.predicted_priority])
-    assert call.classifier == "tiny-ft"
+    assert call.classifier == "tiny-ft+red-flags"  # the model, with the red-flag layer over it
     assert call.classified_at is not None and call.predicted_output_tokens >= 1
 
 
