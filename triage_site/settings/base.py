@@ -127,10 +127,10 @@ TRIAGE_GENERATION = ENV.generation or ("fleet" if ENV.broker_url else "embedded"
 if TRIAGE_GENERATION == "fleet" and not (ENV.broker_url and ENV.redis_url):
     raise ImproperlyConfigured("TRIAGE_GENERATION=fleet needs BROKER_URL (RabbitMQ, where calls wait) and "
                                "REDIS_URL (the channel layer that carries workers' live events).")
-# `semantic`: urgency first for every level, then predicted remaining work. `semantic-guard`
-# (issue 10's research policy) orders classes 1-4 by Smith's rule, so a short P3 call may run
-# before a long P1 one: measured on real workers it delayed P1 calls behind routine ones
-# (docs/BENCHMARKS.md, "Fleet on real workers"), which the product promise does not allow.
+# `semantic`: urgency first for every level, then predicted remaining work; the policy the fleet
+# benchmark measured (docs/BENCHMARKS.md, "Fleet on real workers"). `semantic-guard` (issue 10)
+# is urgency-first too and adds a prefill guard for class 0; it is not yet measured on the real
+# engine or workers, so it is not the default yet (TRIAGE_POLICY=semantic-guard selects it).
 TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic"
 TRIAGE_ENGINE_DEVICE = ENV.engine_device  # None: CUDA when available, else CPU
 TRIAGE_ENGINE_MAX_NEW_TOKENS = 160  # room for a card read out (about 120 tokens); a cut reply is never shown
