@@ -1,7 +1,8 @@
 """Calibrated probabilities and the cost-sensitive choice of the level to act on.
 
-A fine-tuned classifier is over-confident; temperature scaling (one number, fitted on the
-validation split by likelihood) makes its probabilities honest without changing their order.
+A fine-tuned classifier's probabilities are rarely calibrated (over-confident, or with label
+smoothing a little under-confident); temperature scaling (one number, fitted on the validation
+split by likelihood) makes them honest without changing their order.
 The level acted on is then the one with the least expected cost under an explicit cost matrix,
 ``cost[true][acted]``: a call acted on as less urgent than it is (under-triage) costs far more
 when it is truly immediate or emergent than over-triage ever does. So an uncertain call leans
