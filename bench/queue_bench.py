@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine, median_seconds  # noqa: E402
+from scheduling.executor import StepOutcome
 from scheduling.kv_cache import KVCache  # noqa: E402
 from scheduling.plan import BatchLimits  # noqa: E402
 from scheduling.policies import make_policy  # noqa: E402
@@ -69,7 +70,7 @@ def decision_scheduler(num_running: int, num_waiting: int) -> Scheduler:
         request.predicted_priority = 0  # the most urgent: nothing waiting may displace them
         scheduler.add_request(request)
     while len(scheduler.waiting) or scheduler.prefilling:  # prefill the batch
-        scheduler.update(scheduler.schedule(0.0), 0.0, 0.0)
+        scheduler.update(scheduler.schedule(0.0), StepOutcome(0.0), 0.0)
     for request in make_requests(num_waiting, rng, start_id=num_running):
         request.predicted_priority = max(1, request.predicted_priority)
         scheduler.add_request(request)
@@ -82,7 +83,7 @@ def decision_cost(num_running: int = 256, num_waiting: int = 10_000, steps: int 
 
     def one_decision():
         plan = scheduler.schedule(1.0)
-        scheduler.update(plan, 1.0, DECODE_ITERATION_S)
+        scheduler.update(plan, StepOutcome(DECODE_ITERATION_S), 1.0)
 
     return median_seconds(lambda: [one_decision() for _ in range(steps)], REPEATS) / steps
 

@@ -105,7 +105,7 @@ class Replica(Simulation):
         self.scheduler.add_request(request)
         if not self.busy:
             self.start_step(now)
-        elif self.step is not None and self.step.num_iterations > 1:
+        elif self.step is not None and self.step.plan.num_iterations > 1:
             self._cut_run(now)
 
     def start_step(self, now: float) -> None:
@@ -115,8 +115,8 @@ class Replica(Simulation):
     def finish(self, step: StepEnd, now: float) -> list[Request]:
         """Apply the step that ended at ``now``; the fleet calls :meth:`resume` afterwards."""
         self.step = None
-        finished = self.scheduler.update(step.plan, now, step.step_time_s, step.num_iterations)
-        self.num_iterations += step.num_iterations
+        finished = self.scheduler.update(step.plan, step.outcome, now).finished
+        self.num_iterations += step.plan.num_iterations
         self.num_held -= len(finished)
         self.num_held_urgent -= sum(map(is_urgent, finished))
         return finished
@@ -138,14 +138,11 @@ class Replica(Simulation):
         # The same computation as Simulation._steady_iterations with this arrival as horizon.
         num_iterations = self.step_time.decode_iterations_to_reach(num_decodes, context,
                                                                    now - self.step_started_s)
-        if num_iterations >= step.num_iterations:
+        if num_iterations >= plan.num_iterations:
             return
-        if num_iterations == 1:
-            step_time_s = self._step_time_s(plan)
-        else:
-            step_time_s = self.step_time.decode_run_s(num_decodes, context, num_iterations)
-        self._push(self.step_started_s + step_time_s, STEP_END_RANK,
-                   StepEnd(plan, step_time_s, num_iterations))
+        plan.num_iterations = num_iterations
+        outcome = self.executor.run(plan)
+        self._push(self.step_started_s + outcome.step_time_s, STEP_END_RANK, StepEnd(plan, outcome))
 
     def _push(self, when: float, rank: int, event: StepEnd) -> None:
         self.step = event

@@ -43,6 +43,12 @@ class HardwareSetting:
     """Linear prefill coefficient (s / token): the matrix multiplies."""
     kv_reload_s_per_token: float
     """Cost of bringing one token's KV back from host memory after a swap."""
+    per_decode_s: float = 0.0
+    """Cost per decode in the batch beyond its context (sampling, per-row kernels)."""
+    per_prefill_chunk_s: float = 0.0
+    """Cost per prefill chunk: each chunk is its own forward pass in a simple engine."""
+    host_overhead_s: float = 0.0
+    """Host time per iteration outside the accelerator (scheduling, bookkeeping, launches)."""
     kv_hidden_size: int = 0
     """Width of K (= of V) per layer: num_kv_heads x head_dim. 0 means hidden_size (no GQA)."""
     block_size: int = 32
@@ -60,7 +66,8 @@ class HardwareSetting:
             _require(isinstance(value, int) and value > 0, f"{name} must be a positive integer")
         _require(isinstance(self.kv_hidden_size, int) and self.kv_hidden_size >= 0,
                  "kv_hidden_size must be a non-negative integer")
-        for name in ("c1", "c2", "prefill_a", "prefill_b", "kv_reload_s_per_token"):
+        for name in ("c1", "c2", "prefill_a", "prefill_b", "kv_reload_s_per_token",
+                     "per_decode_s", "per_prefill_chunk_s", "host_overhead_s"):
             _require(getattr(self, name) >= 0, f"{name} must be >= 0")
         _require(0 < self.gpu_memory_utilization <= 1, "gpu_memory_utilization must be in (0, 1]")
         _require(0 <= self.activation_fraction < self.gpu_memory_utilization,

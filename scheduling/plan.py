@@ -43,10 +43,15 @@ class StepPlan:
     num_swapped_in_tokens: int = 0
     swapped_in: list[Request] = field(default_factory=list)
     preempted: list[Request] = field(default_factory=list)
+    started: list[Request] = field(default_factory=list)
+    """Requests scheduled for the first time in this plan."""
     is_steady: bool = False
     """True when, until a request arrives or finishes or the KV cache fills, the scheduler
     would repeat this plan unchanged (one more token each): the simulator may then run many
     iterations at once."""
+    num_iterations: int = 1
+    """How many times the executor runs this plan (> 1 only for a steady plan, set by a
+    driver that can run many decode iterations at once, as the simulator's executor can)."""
 
     @property
     def num_scheduled_tokens(self) -> int:

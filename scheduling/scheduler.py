@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from dataclasses import dataclass
 
+from scheduling.executor import StepOutcome
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits, PrefillChunk, StepPlan
 from scheduling.policies import Policy
@@ -33,6 +35,14 @@ from scheduling.prefill_guard import PrefillGuard
 from scheduling.request import Request, RequestStatus, check_priority
 from scheduling.step_time import StepTimeModel
 from scheduling.waiting_queue import AgingWaitingQueue, Key
+
+
+@dataclass(frozen=True, slots=True)
+class StepUpdate:
+    """What an applied step changed for the driver: requests that started and finished."""
+
+    started: list[Request]
+    finished: list[Request]
 
 
 class Scheduler:
@@ -97,6 +107,22 @@ class Scheduler:
     # -- one step -----------------------------------------------------------------
 
     def schedule(self, now: float) -> StepPlan:
+        """The next iteration's plan; never empty while there is work.
+
+        A plan can come out empty only right after preempting the last runner (the victim
+        may not be re-admitted in the plan that preempted it); a second pass then plans its
+        retry, and the one plan carries both passes' preemptions.
+        """
+        plan = self._plan(now)
+        if plan.is_empty and self.has_work:
+            retry = self._plan(now)
+            if retry.is_empty:  # a bug, not input: every request fits the cache on its own
+                raise RuntimeError("the scheduler planned nothing while requests wait")
+            retry.preempted[:0] = plan.preempted
+            plan = retry
+        return plan
+
+    def _plan(self, now: float) -> StepPlan:
         plan = StepPlan()
         preempted_ids: set[int] = set()
         if self.policy.displaces_running and len(self.waiting):
@@ -126,15 +152,17 @@ class Scheduler:
                           and bool(plan.decodes) and self._admission_stays_blocked(blocked_by))
         return plan
 
-    def update(self, plan: StepPlan, now: float, step_time_s: float, num_iterations: int = 1) -> list[Request]:
-        """Apply a finished step (or ``num_iterations`` repeats of a steady one) at time ``now``.
-
-        Returns the requests that finished.
-        """
+    def update(self, plan: StepPlan, outcome: StepOutcome, now: float) -> StepUpdate:
+        """Apply an executed plan (``plan.num_iterations`` repeats of a steady one), ending at
+        ``now``: count its tokens, finish the requests that reached their length or that the
+        executor stopped (end of sequence), free their KV."""
+        num_iterations = plan.num_iterations
         if num_iterations > 1:
             if not plan.is_steady:
                 raise ValueError("only a steady plan may be repeated")
             self.kv.allocate_tokens(plan.decodes, num_iterations)
+        for request_id in outcome.stopped_ids:
+            self._stop_after_next_token(plan, request_id)
         finished: list[Request] = []
         for request in plan.decodes:
             request.num_computed_tokens += num_iterations
@@ -161,8 +189,17 @@ class Scheduler:
                 self.kv.free(request)
             self.decoding = [r for r in self.decoding if r.status is RequestStatus.RUNNING]
             self._worst_key_bound = None
-        self.policy.on_step_end(plan.decodes, now, step_time_s, num_iterations)
-        return finished
+        self.policy.on_step_end(plan.decodes, now, outcome.step_time_s, num_iterations)
+        return StepUpdate(plan.started, finished)
+
+    @staticmethod
+    def _stop_after_next_token(plan: StepPlan, request_id: int) -> None:
+        """Cut a request's length to the token this step adds (the executor saw it end)."""
+        for request in itertools.chain(plan.decodes, (c.request for c in plan.prefills)):
+            if request.request_id == request_id:
+                request.output_tokens = request.num_output_tokens + 1
+                return
+        raise ValueError(f"request {request_id} was stopped but is not in the plan")
 
     def max_steady_iterations(self, plan: StepPlan) -> int:
         """How often a steady plan can repeat before a request finishes or the cache fills."""
@@ -245,6 +282,7 @@ class Scheduler:
             candidate.status = RequestStatus.RUNNING
             if candidate.first_scheduled_time_s is None:
                 candidate.first_scheduled_time_s = now
+                plan.started.append(candidate)
             self._worst_key_bound = None
             if candidate.swapped_out:
                 candidate.swapped_out = False

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from scheduling.executor import SimExecutor, StepOutcome
 from scheduling.hardware import HardwareSetting
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits, StepPlan
@@ -46,8 +47,7 @@ class Arrival:
 @dataclass(slots=True)
 class StepEnd:
     plan: StepPlan
-    step_time_s: float
-    num_iterations: int
+    outcome: StepOutcome
 
     def handle(self, sim: Simulation, now: float) -> None:
         sim.finish_step(self, now)
@@ -60,6 +60,7 @@ class Simulation:
                  limits: BatchLimits, predictor_latency_s: float = 0.0,
                  on_finish: Callable[[int], None] | None = None) -> None:
         self.step_time = StepTimeModel.from_setting(setting)
+        self.executor = SimExecutor(self.step_time)
         self.kv = KVCache(setting.num_kv_blocks, setting.block_size)
         self.scheduler = Scheduler(policy, self.kv, limits, setting.preemption_mode, self.step_time)
         self.policy_name = policy.name
@@ -96,44 +97,24 @@ class Simulation:
 
     def start_step(self, now: float) -> None:
         plan = self.scheduler.schedule(now)
-        if plan.is_empty:
-            # Only possible right after preempting the last runner; its retry is next step.
-            plan = self.scheduler.schedule(now)
-            if plan.is_empty:
-                self.busy = False
-                return
-        self.busy = True
-        num_iterations = 1
         if plan.is_steady:
-            num_iterations = self._steady_iterations(plan, now)
-        if num_iterations == 1:
-            step_time_s = self._step_time_s(plan)
-        else:
-            step_time_s = self.step_time.decode_run_s(len(plan.decodes), plan.decode_context_tokens,
-                                                      num_iterations)
-        self._push(now + step_time_s, STEP_END_RANK, StepEnd(plan, step_time_s, num_iterations))
+            plan.num_iterations = self._steady_iterations(plan, now)
+        self.busy = True
+        outcome = self.executor.run(plan)
+        self._push(now + outcome.step_time_s, STEP_END_RANK, StepEnd(plan, outcome))
 
     def finish_step(self, step: StepEnd, now: float) -> None:
-        finished = self.scheduler.update(step.plan, now, step.step_time_s, step.num_iterations)
-        self.num_iterations += step.num_iterations
+        update = self.scheduler.update(step.plan, step.outcome, now)
+        self.num_iterations += step.plan.num_iterations
         scheduler = self.scheduler
         self.timeline.record(now, len(scheduler.waiting), len(scheduler.running),
                              self.kv.num_used_blocks, step.plan.num_scheduled_tokens)
-        if finished and self._on_finish is not None:
-            self._on_finish(len(finished))
+        if update.finished and self._on_finish is not None:
+            self._on_finish(len(update.finished))
         if scheduler.has_work:
             self.start_step(now)
         else:
             self.busy = False
-
-    def _step_time_s(self, plan: StepPlan) -> float:
-        model = self.step_time
-        total = model.c2 + model.c1 * plan.decode_context_tokens
-        for chunk in plan.prefills:
-            total += model.prefill_s(chunk.num_new_tokens, chunk.num_cached_tokens)
-        if plan.num_swapped_in_tokens:
-            total += model.swap_in_s(plan.num_swapped_in_tokens)
-        return total
 
     def _steady_iterations(self, plan: StepPlan, now: float) -> int:
         limit = self.scheduler.max_steady_iterations(plan)

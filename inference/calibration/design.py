@@ -26,7 +26,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from inference.calibration.steps import StepSample, attach_recorder, samples_from
+from inference.calibration.steps import StepSample, samples_from
 from scheduling.plan import BatchLimits
 
 BLOCK_SIZE = 16
@@ -135,7 +135,6 @@ def run_probes(make_engine: Callable[[BatchLimits], object], probes: Sequence[Pr
         limits = BatchLimits(max_num_seqs=num_seqs,
                              max_num_batched_tokens=max(probe.max_num_batched_tokens, num_seqs))
         engine = make_engine(limits)
-        recorder = attach_recorder(engine)
         pending = sorted(probe.requests, key=lambda r: r.join_at_step)
         num_steps = 0
         while pending or engine.has_work:
@@ -146,8 +145,7 @@ def run_probes(make_engine: Callable[[BatchLimits], object], probes: Sequence[Pr
                 engine.add_request(prompt, priority=2, max_new_tokens=request.max_new_tokens)
             engine.step()
             num_steps += 1
-        samples += samples_from(recorder.shapes, engine.step_records,
-                                include_scheduler=include_scheduler)
+        samples += samples_from(engine.step_records, include_scheduler=include_scheduler)
         if on_probe is not None:
             on_probe(index + 1, len(probes))
     return samples

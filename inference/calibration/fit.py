@@ -3,6 +3,8 @@
 The simulator's model (``scheduling.step_time``) is linear in its coefficients::
 
     step = c2 * 1 + c1 * sum(decode contexts) + prefill_a * sum p(2s + p) + prefill_b * sum p
+         + per_decode_s * decodes + per_prefill_chunk_s * chunks      (model time)
+         + host_overhead_s                                            (the engine's host time)
 
 so each measured step is one row of a least-squares problem whose unknowns must be >= 0.
 With at most a handful of unknowns the exact NNLS optimum is found by trying every support
@@ -31,33 +33,35 @@ from inference.calibration.steps import STEP_KINDS, StepSample
 
 Feature = Callable[[StepSample], float]
 
-SIMULATOR_FEATURES: dict[str, Feature] = {
+SIMULATOR_V1_FEATURES: dict[str, Feature] = {
     "c2": lambda s: 1.0,
     "c1": lambda s: float(s.decode_context_tokens),
     "prefill_a": lambda s: float(s.prefill_quadratic_tokens),
     "prefill_b": lambda s: float(s.num_prefill_tokens),
 }
-"""The simulator's step-time model: the coefficients a setting file holds."""
+"""The step-time model before v2 (the reference's terms): the whole iteration, host time in c2."""
+
+SIMULATOR_FEATURES: dict[str, Feature] = {
+    **SIMULATOR_V1_FEATURES,
+    "per_decode_s": lambda s: float(s.num_decodes),
+    "per_prefill_chunk_s": lambda s: float(len(s.prefill_chunks)),
+}
+"""The simulator's step-time model (v2), fitted on model time; its ``host_overhead_s`` is the
+engine's measured host time per iteration (see ``fit_step_time``)."""
 
 PADDED_DECODE_FEATURES: dict[str, Feature] = {
-    **SIMULATOR_FEATURES,
+    **SIMULATOR_V1_FEATURES,
     "c1": lambda s: float(s.padded_decode_tokens),
 }
 """Diagnostic: decode cost by batch size x longest context (the batch attends over a padded rectangle)."""
 
-EXTENDED_FEATURES: dict[str, Feature] = {
-    **SIMULATOR_FEATURES,
-    "per_decode": lambda s: float(s.num_decodes),
-    "per_chunk": lambda s: float(len(s.prefill_chunks)),
-}
-"""Diagnostic: adds a cost per decoded token and per prefill forward pass, terms the
-simulator lacks (each prefill chunk is its own forward pass in the engine)."""
-
 MODELS: dict[str, dict[str, Feature]] = {
     "simulator": SIMULATOR_FEATURES,
+    "simulator-v1": SIMULATOR_V1_FEATURES,
     "padded-decode": PADDED_DECODE_FEATURES,
-    "extended": EXTENDED_FEATURES,
 }
+SPLITS_HOST_TIME = frozenset({"simulator"})
+"""Models fitted on model time, with the host time as its own per-iteration term."""
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,10 @@ class Fit:
     weighting: str
 
     def predict(self, sample: StepSample) -> float:
+        """The whole iteration (host time included)."""
         features = MODELS[self.model]
-        return sum(self.coefficients[name] * feature(sample) for name, feature in features.items())
+        return (self.coefficients.get("host_overhead_s", 0.0)
+                + sum(self.coefficients[name] * feature(sample) for name, feature in features.items()))
 
 
 def nnls(matrix: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -126,15 +132,21 @@ def fit_step_time(samples: Sequence[StepSample], model: str = "simulator",
     features = MODELS[model]
     matrix = np.array([[feature(s) for feature in features.values()] for s in samples])
     measured = np.array([s.duration_s for s in samples])
+    # v2 splits the iteration: the model terms are fitted on model time, and the host's own
+    # time (scheduling, bookkeeping; no accelerator) is a measured constant per iteration.
+    host_s = float(np.mean([s.host_s for s in samples])) if model in SPLITS_HOST_TIME else 0.0
+    target = np.array([s.model_s for s in samples]) if model in SPLITS_HOST_TIME else measured
     if weighting == "latency":
         weights = np.sqrt([s.batch_size for s in samples])  # squared: error x batch size
     elif weighting == "relative":
         weights = 1.0 / measured
     else:
         weights = np.ones_like(measured)
-    solution = nnls(matrix * weights[:, None], measured * weights)
+    solution = nnls(matrix * weights[:, None], target * weights)
     coefficients = dict(zip(features, (float(x) for x in solution)))
-    return Fit(model, coefficients, *_quality(samples, matrix @ solution, measured), weighting)
+    if model in SPLITS_HOST_TIME:
+        coefficients["host_overhead_s"] = host_s
+    return Fit(model, coefficients, *_quality(samples, matrix @ solution + host_s, measured), weighting)
 
 
 def _quality(samples: Sequence[StepSample], predicted: np.ndarray,

@@ -20,7 +20,7 @@ DEFAULT_KV_CAPACITY_TOKENS = 8192
 WRITTEN_FIT = ("simulator", "latency")
 """The simulator's own coefficients, fitted for end-to-end latency (see ``fit``)."""
 OTHER_FITS = (("simulator", "relative"), ("simulator", "absolute"),
-              ("padded-decode", "latency"), ("extended", "latency"))
+              ("simulator-v1", "latency"), ("padded-decode", "latency"))
 """Reported for comparison: other weightings, and models the simulator cannot run (to show
 what its model leaves out)."""
 

@@ -18,6 +18,8 @@ from scheduling.hardware import (BYTES_PER_BF16, GIB, HardwareSetting, SettingEr
                                  setting_from_mapping)
 
 COEFFICIENTS = ("c1", "c2", "prefill_a", "prefill_b")
+V2_COEFFICIENTS = ("per_decode_s", "per_prefill_chunk_s", "host_overhead_s")
+"""Written when the fit has them (the v2 model); a setting without them reads them as 0."""
 
 
 def model_sizes(config, num_params: int) -> dict[str, float | int]:
@@ -51,6 +53,8 @@ def setting_mapping(*, name: str, description: str, sizes: dict[str, float | int
                "gpu_memory_gib": nominal_memory_gib(sizes, kv_capacity_tokens, block_size),
                **sizes,
                **{key: float(f"{coefficients[key]:.6g}") for key in COEFFICIENTS},
+               **{key: float(f"{coefficients[key]:.6g}") for key in V2_COEFFICIENTS
+                  if key in coefficients},
                # The engine recomputes preempted requests; swapping is never used, not measured.
                "kv_reload_s_per_token": 0.0,
                "block_size": block_size,

@@ -1,9 +1,8 @@
 """What one engine iteration held and how long it took: the rows the step-time fit learns from.
 
-The engine's ``StepRecord`` counts tokens but not the shape the step-time model needs (each
-prefill chunk's cached prefix, each decode's context), so a thin recorder sits between the
-engine and its executor and notes every plan as it is carried out; records and plans pair up
-one to one (the engine records exactly one ``StepRecord`` per non-empty plan it runs).
+The engine's ``StepRecord`` carries the shape the step-time model prices (each decode's
+context, each prefill chunk's new and cached tokens) beside the model time and the engine's
+own host time, so samples come from the records alone.
 """
 
 from __future__ import annotations
@@ -12,10 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from scheduling.plan import StepPlan
-
 if TYPE_CHECKING:
-    from inference.engine import Engine, StepRecord
+    from inference.engine import StepRecord
 
 STEP_KINDS = ("decode", "prefill", "mixed")
 
@@ -28,7 +25,15 @@ class StepSample:
     """Context each decode attends to (its tokens so far, the one being decoded included)."""
     prefill_chunks: tuple[tuple[int, int], ...]
     """(new tokens p, cached tokens s) of each prefill chunk."""
-    duration_s: float
+    model_s: float
+    """The executor carrying out the plan."""
+    host_s: float = 0.0
+    """The engine's own time around it: scheduling and bookkeeping."""
+
+    @property
+    def duration_s(self) -> float:
+        """The whole iteration, as a request waiting for it feels it."""
+        return self.model_s + self.host_s
 
     @property
     def kind(self) -> str:
@@ -64,48 +69,8 @@ class StepSample:
         return sum(p for p, _ in self.prefill_chunks)
 
 
-def plan_shape(plan: StepPlan) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
-    """(decode contexts, prefill chunks) of a plan that is about to run."""
-    # Before the step, a decode has computed all its tokens but the last one, which it now
-    # computes: the context it attends to is num_tokens (= the plan's decode_context_tokens).
-    contexts = tuple(r.num_tokens for r in plan.decodes)
-    chunks = tuple((c.num_new_tokens, c.num_cached_tokens) for c in plan.prefills)
-    return contexts, chunks
-
-
-class PlanRecorder:
-    """Stands in for an engine's executor: notes the shape of every non-empty plan, then runs it."""
-
-    def __init__(self, executor) -> None:
-        self._executor = executor
-        self.shapes: list[tuple[tuple[int, ...], tuple[tuple[int, int], ...]]] = []
-
-    def run(self, plan: StepPlan):
-        if not plan.is_empty:
-            self.shapes.append(plan_shape(plan))
-        return self._executor.run(plan)
-
-    def __getattr__(self, name: str):
-        return getattr(self._executor, name)  # release, num_cached_tokens, ...
-
-
-def attach_recorder(engine: Engine) -> PlanRecorder:
-    """Route ``engine``'s plans through a recorder (before its first step)."""
-    recorder = PlanRecorder(engine.executor)
-    engine.executor = recorder
-    return recorder
-
-
-def samples_from(shapes: Sequence[tuple[tuple[int, ...], tuple[tuple[int, int], ...]]],
-                 records: Sequence[StepRecord], *, include_scheduler: bool = True) -> list[StepSample]:
-    """Pair recorded plan shapes with the engine's records.
-
-    ``include_scheduler`` adds the engine's own bookkeeping time to the model time: the
-    simulator charges nothing else per iteration, so end-to-end latency is predicted best
-    when the fitted step time covers both.
-    """
-    if len(shapes) != len(records):
-        raise ValueError(f"{len(shapes)} plans recorded but {len(records)} step records")
-    return [StepSample(contexts, chunks,
-                       record.step_s + (record.scheduler_s if include_scheduler else 0.0))
-            for (contexts, chunks), record in zip(shapes, records)]
+def samples_from(records: Sequence[StepRecord], *, include_scheduler: bool = True) -> list[StepSample]:
+    """One sample per engine iteration; ``include_scheduler=False`` leaves the host time out."""
+    return [StepSample(record.decode_contexts, record.prefill_chunks, record.step_s,
+                       record.scheduler_s if include_scheduler else 0.0)
+            for record in records]

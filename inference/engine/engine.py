@@ -1,15 +1,14 @@
 """The continuous-batching loop: the simulator's ``Scheduler`` deciding, a torch model computing.
 
-Each ``step``::
+Each ``step``, the same contract as the simulator's::
 
     plan = scheduler.schedule(now)                 # same Scheduler, policies and KV accounting
-    new_tokens = executor.run(plan)                # TorchExecutor: the real model
-    finished = scheduler.update(plan, now_after, step_s)
+    outcome = executor.run(plan)                   # TorchExecutor: the real model
+    update = scheduler.update(plan, outcome, now)  # what started and what finished
 
 The engine cannot know a request's output length in advance, so its scheduling ``Request``
-gets ``output_tokens = max_new_tokens``; when a step produces an end-of-sequence token,
-``output_tokens`` is cut to the count that includes it *before* ``update``, whose finish test
-(``num_output_tokens >= output_tokens`` after counting the new token) then finishes it.
+gets ``output_tokens = max_new_tokens``; a request whose new token is end-of-sequence is in
+``outcome.stopped_ids``, and ``update`` finishes it there.
 
 Times are seconds from the engine's construction on ``clock`` (inject a fake one in tests).
 """
@@ -24,11 +23,12 @@ import torch
 from transformers import PreTrainedModel
 
 from inference.engine.engine_request import EngineRequest
-from inference.engine.records import QueueSnapshot, StepRecord
+from inference.engine.records import QueueSnapshot, StepRecord, plan_shape
 from inference.engine.streaming import IncrementalDetokenizer, TokenEvent, Tokenizer
-from inference.engine.torch_executor import TOKEN_IDS, TorchExecutor
+from inference.engine.torch_executor import TorchExecutor
+from scheduling.executor import StepOutcome
 from scheduling.kv_cache import KVCache
-from scheduling.plan import BatchLimits, StepPlan
+from scheduling.plan import BatchLimits
 from scheduling.policies import Policy, make_policy
 from scheduling.request import NUM_PRIORITIES, Request, RequestStatus
 from scheduling.scheduler import Scheduler
@@ -51,9 +51,9 @@ class Engine:
         self.kv = KVCache(kv_capacity_tokens // block_size, block_size)
         # Recompute only: the executor drops a preempted request's KV (see torch_executor).
         self.scheduler = Scheduler(self.policy, self.kv, limits, preemption_mode="recompute")
-        self.executor = TorchExecutor(model, device)
         self.eos_token_ids = frozenset(eos_token_ids if eos_token_ids is not None
                                        else _default_eos_token_ids(model, tokenizer))
+        self.executor = TorchExecutor(model, device, self.eos_token_ids, clock)
         self.clock = clock
         self._start = clock()
         self.requests: dict[int, EngineRequest] = {}
@@ -81,10 +81,10 @@ class Engine:
             predicted_output_tokens = max_new_tokens
         request = Request(request_id, self._now(), len(prompt_ids), max_new_tokens, priority,
                           predicted_output_tokens=predicted_output_tokens)
-        request.extra[TOKEN_IDS] = prompt_ids
         self.scheduler.add_request(request)
-        engine_request = EngineRequest(request, len(prompt_ids),
-                                       IncrementalDetokenizer(self.tokenizer), on_token)
+        self.executor.add(request_id, prompt_ids)
+        engine_request = EngineRequest(request, prompt_ids, IncrementalDetokenizer(self.tokenizer),
+                                       on_token)
         self.requests[request_id] = engine_request
         return engine_request
 
@@ -125,29 +125,29 @@ class Engine:
             return None
         started = self.clock()
         plan = self.scheduler.schedule(self._now(started))
-        num_preempted = len(plan.preempted)
-        if plan.is_empty:
-            # As in the simulator: only right after preempting the last runner. Drop the
-            # victims' KV, then the next plan can run.
-            self.executor.run(plan)
-            plan = self.scheduler.schedule(self._now())
-            num_preempted += len(plan.preempted)
-            if plan.is_empty:
-                raise RuntimeError("the scheduler planned nothing while requests wait")  # a bug
         num_kv_blocks_used = self.kv.num_used_blocks
+        shape = plan_shape(plan)
         scheduled = self.clock()
-        new_tokens = self.executor.run(plan)
+        outcome = self.executor.run(plan)
         computed = self.clock()
-        produced = self._append_tokens(new_tokens)
-        finished = self.scheduler.update(plan, self._now(computed), computed - scheduled)
-        for request in finished:
-            self.executor.release(request.request_id)
+        update = self.scheduler.update(plan, outcome, self._now(computed))
+        produced = self._append_tokens(outcome)
+        for request in update.finished:
+            self.executor.drop(request.request_id)
         updated = self.clock()
         for engine_request, token_id in produced:
             engine_request.emit(token_id)
-        record = self._record(plan, computed, num_kv_blocks_used, computed - scheduled,
-                              (scheduled - started) + (updated - computed), num_preempted, len(finished),
-                              len(produced))
+        record = StepRecord(
+            time_s=self._now(computed), batch_size=len(plan.decodes) + len(plan.prefills),
+            num_prefill_tokens=sum(chunk.num_new_tokens for chunk in plan.prefills),
+            num_decode_tokens=len(plan.decodes), num_kv_blocks_used=num_kv_blocks_used,
+            num_kv_blocks=self.kv.num_blocks, step_s=computed - scheduled,
+            scheduler_s=(scheduled - started) + (updated - computed),
+            num_preempted=len(plan.preempted), num_finished=len(update.finished),
+            num_waiting=len(self.scheduler.waiting), num_output_tokens=len(produced),
+            decode_contexts=shape[0], prefill_chunks=shape[1],
+            started_ids=tuple(r.request_id for r in update.started),
+            finished_ids=tuple(r.request_id for r in update.finished))
         self.step_records.append(record)
         return record
 
@@ -179,36 +179,18 @@ class Engine:
             return list(self.tokenizer.encode(prompt))
         return [int(token_id) for token_id in prompt]
 
-    def _append_tokens(self, new_tokens: dict[int, int | None]) -> list[tuple[EngineRequest, int]]:
-        """Append each new token; on end-of-sequence, cut the request's length to stop it here."""
+    def _append_tokens(self, outcome: StepOutcome) -> list[tuple[EngineRequest, int]]:
+        """Append each new token to its request; note why a finished request stopped."""
         produced = []
-        for request_id, token_id in new_tokens.items():
+        for request_id, token_id in outcome.new_token_ids.items():
             if token_id is None:
                 continue
             engine_request = self.requests[request_id]
-            request = engine_request.request
             engine_request.token_ids.append(token_id)
-            # update() will count this token: num_output_tokens + 1 is the length including it.
-            num_outputs = request.num_output_tokens + 1
-            if token_id in self.eos_token_ids:
-                request.output_tokens = num_outputs
-                engine_request.finish_reason = "eos"
-            elif num_outputs >= request.output_tokens:
-                engine_request.finish_reason = "length"
+            if engine_request.is_finished:
+                engine_request.finish_reason = "eos" if request_id in outcome.stopped_ids else "length"
             produced.append((engine_request, token_id))
         return produced
-
-    def _record(self, plan: StepPlan, computed: float, num_kv_blocks_used: int, step_s: float,
-                scheduler_s: float, num_preempted: int, num_finished: int,
-                num_output_tokens: int) -> StepRecord:
-        num_prefill_tokens = sum(chunk.num_new_tokens for chunk in plan.prefills)
-        return StepRecord(time_s=self._now(computed),
-                          batch_size=len(plan.decodes) + len(plan.prefills),
-                          num_prefill_tokens=num_prefill_tokens, num_decode_tokens=len(plan.decodes),
-                          num_kv_blocks_used=num_kv_blocks_used, num_kv_blocks=self.kv.num_blocks,
-                          step_s=step_s, scheduler_s=scheduler_s, num_preempted=num_preempted,
-                          num_finished=num_finished, num_waiting=len(self.scheduler.waiting),
-                          num_output_tokens=num_output_tokens)
 
 
 def _default_eos_token_ids(model: PreTrainedModel, tokenizer: Tokenizer | None) -> list[int]:

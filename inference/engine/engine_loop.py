@@ -109,6 +109,7 @@ class EngineLoop:
         self._lock = threading.Lock()
         self._in_flight: dict[Hashable, _InFlight] = {}  # by job key; guarded by _lock
         self._by_request_id: dict[int, _InFlight] = {}  # loop thread only
+        self._with_deltas: list[_InFlight] = []  # loop thread only: text not yet handed on
         self._thread = threading.Thread(target=self._run, name="engine-loop", daemon=True)
         self._stopping = False
         self.error: BaseException | None = None
@@ -221,31 +222,28 @@ class EngineLoop:
         except (KeyError, ValueError) as exc:
             logger.warning("job %s: reprioritise refused: %s", command.key, exc)
 
-    @staticmethod
-    def _collect(entry: _InFlight, event: TokenEvent) -> None:
+    def _collect(self, entry: _InFlight, event: TokenEvent) -> None:
         if event.text:
+            if not entry.deltas:
+                self._with_deltas.append(entry)
             entry.deltas.append(event.text)
 
     def _step(self) -> None:
         record = self.engine.step()
         if record is None:
             return
-        deltas: list[tuple[Hashable, str]] = []
-        finished: list[_InFlight] = []
-        for request_id, entry in self._by_request_id.items():
-            engine_request = self.engine.requests[request_id]
-            if not entry.started and engine_request.request.first_scheduled_time_s is not None:
-                entry.started = True
-                self._notify("on_started", entry.job.key)
-            if entry.deltas:
-                deltas.append((entry.job.key, "".join(entry.deltas)))
+        for request_id in record.started_ids:
+            entry = self._by_request_id[request_id]
+            entry.started = True
+            self._notify("on_started", entry.job.key)
+        if self._with_deltas:
+            deltas = [(entry.job.key, "".join(entry.deltas)) for entry in self._with_deltas]
+            for entry in self._with_deltas:
                 entry.deltas.clear()
-            if engine_request.is_finished:
-                finished.append(entry)
-        if deltas:
+            self._with_deltas.clear()
             self._notify("on_tokens", deltas)
-        for entry in finished:
-            self._finish(entry)
+        for request_id in record.finished_ids:
+            self._finish(self._by_request_id[request_id])
         self._notify("on_step", record, self.engine.queue_snapshot())
 
     def _finish(self, entry: _InFlight) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from inference.engine.records import RequestRecord
 from inference.engine.streaming import IncrementalDetokenizer, TokenEvent
-from inference.engine.torch_executor import TOKEN_IDS
 from scheduling.request import Request, RequestStatus
 
 
@@ -15,20 +14,22 @@ from scheduling.request import Request, RequestStatus
 class EngineRequest:
     request: Request
     """Shared with the scheduler; its timing fields are the per-request record."""
-    num_prompt_tokens: int
+    token_ids: list[int]
+    """The prompt, then each token produced (appended by the engine after each step)."""
     detokenizer: IncrementalDetokenizer
     on_token: Callable[[TokenEvent], None] | None = None
     """Called with each new token as soon as its step ends (``queue.put`` works too)."""
     finish_reason: str | None = None
     """``"eos"`` or ``"length"`` once finished."""
+    num_prompt_tokens: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.token_ids = list(self.token_ids)
+        self.num_prompt_tokens = len(self.token_ids)
 
     @property
     def request_id(self) -> int:
         return self.request.request_id
-
-    @property
-    def token_ids(self) -> list[int]:
-        return self.request.extra[TOKEN_IDS]
 
     @property
     def prompt_token_ids(self) -> list[int]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from scheduling.plan import StepPlan
+
 
 @dataclass(frozen=True, slots=True)
 class StepRecord:
@@ -29,6 +31,14 @@ class StepRecord:
     """Requests still waiting after the iteration."""
     num_output_tokens: int = 0
     """Tokens generated: one per decode, one per prefill that reached the end of its tokens."""
+    decode_contexts: tuple[int, ...] = ()
+    """Context each decode attended to (its tokens so far, the one decoded included)."""
+    prefill_chunks: tuple[tuple[int, int], ...] = ()
+    """(new tokens, cached tokens) of each prefill chunk: with ``decode_contexts``, the shape
+    the step-time model prices, so a calibration fits on the records alone."""
+    started_ids: tuple[int, ...] = ()
+    """Requests scheduled for the first time in this iteration."""
+    finished_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,15 @@ class QueueSnapshot:
     @property
     def kv_use(self) -> float:
         return self.num_kv_blocks_used / self.num_kv_blocks
+
+
+def plan_shape(plan: StepPlan) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """(decode contexts, prefill chunks) of a plan that is about to run."""
+    # Before the step, a decode has computed all its tokens but the last one, which it now
+    # computes: the context it attends to is num_tokens (= the plan's decode_context_tokens).
+    contexts = tuple(r.num_tokens for r in plan.decodes)
+    chunks = tuple((c.num_new_tokens, c.num_cached_tokens) for c in plan.prefills)
+    return contexts, chunks
 
 
 def scheduler_overhead_share(records: Sequence[StepRecord]) -> float:

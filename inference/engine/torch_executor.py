@@ -31,33 +31,44 @@ How a step runs:
   prefilled again from token 0. Build the ``Scheduler`` with ``preemption_mode="recompute"``;
   a plan that swaps a request in is refused.
 
+Each request's tokens (prompt, then every token produced) are the executor's own: ``add``
+hands it the prompt, each step appends what it produced, and ``run`` returns a ``StepOutcome``
+(the step's duration on the engine's clock, the new token ids, the requests that produced an
+end-of-sequence token). The engine forgets a finished request with ``drop``.
+
 Decoding is greedy (argmax, first index on ties, as ``generate(do_sample=False)``). Models with
 sliding-window or linear-attention layers are refused: their caches do not hold every token.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterable, Sequence
+
 import torch
 from transformers import DynamicCache, PreTrainedModel
 from transformers.cache_utils import DynamicLayer
 
 from inference.engine.slot_cache import SlotKVCache
+from scheduling.executor import StepOutcome
 from scheduling.plan import PrefillChunk, StepPlan
 from scheduling.request import Request
-
-TOKEN_IDS = "token_ids"
-"""Key in ``Request.extra`` of the request's prompt and output token ids, owned by the engine."""
 
 
 class TorchExecutor:
     """Runs plans on ``model``; holds the KV cache of every request that has computed tokens."""
 
-    def __init__(self, model: PreTrainedModel, device: torch.device | str | None = None) -> None:
+    def __init__(self, model: PreTrainedModel, device: torch.device | str | None = None,
+                 eos_token_ids: Iterable[int] = (), clock: Callable[[], float] = time.monotonic) -> None:
         layers = DynamicCache(config=model.config).layers
         if any(type(layer) is not DynamicLayer for layer in layers):
             raise ValueError("TorchExecutor needs a model whose every layer attends to all tokens")
         self.model = model.eval()
         self.device = torch.device(device) if device is not None else model.device
+        self.eos_token_ids = frozenset(eos_token_ids)
+        self.clock = clock
+        self._token_ids: dict[int, list[int]] = {}
+        """Per request: its prompt, then each token produced."""
         self._cache = SlotKVCache(len(layers))
         self._slot_of: dict[int, int] = {}
         self._owners: list[int] = []
@@ -74,10 +85,21 @@ class TorchExecutor:
         slot = self._slot_of.get(request_id)
         return self._lengths[slot] if slot is not None else 0
 
+    def add(self, request_id: int, prompt_ids: Sequence[int]) -> None:
+        """Take a new request's prompt token ids (before its first plan)."""
+        if request_id in self._token_ids:
+            raise ValueError(f"request {request_id} is already in the executor")
+        self._token_ids[request_id] = list(prompt_ids)
+
+    def drop(self, request_id: int) -> None:
+        """Forget a request (finished): its tokens and its KV."""
+        self._token_ids.pop(request_id, None)
+        self._release(request_id)
+
     @torch.inference_mode()  # the buffers are inference tensors: moving a row is an in-place update
-    def release(self, request_id: int) -> None:
-        """Drop a request's KV (called when it finishes or is preempted); its slot is refilled
-        by the last one, so the slots in use stay 0 .. n-1."""
+    def _release(self, request_id: int) -> None:
+        """Drop a request's KV (it finished or was preempted); its slot is refilled by the
+        last one, so the slots in use stay 0 .. n-1."""
         slot = self._slot_of.pop(request_id, None)
         if slot is None:
             return
@@ -90,24 +112,33 @@ class TorchExecutor:
         self._lengths.pop()
 
     @torch.inference_mode()
-    def run(self, plan: StepPlan) -> dict[int, int | None]:
-        """Run one iteration; return each scheduled request's new token id, or None for a
-        prefill chunk that does not reach the end of its tokens (no token yet)."""
+    def run(self, plan: StepPlan) -> StepOutcome:
+        """Run one iteration: each scheduled request's new token id (None for a prefill chunk
+        that does not reach the end of its tokens), and which of them ended the sequence."""
         if plan.swapped_in:
             raise ValueError("TorchExecutor supports recompute preemption only: "
                              "build the Scheduler with preemption_mode='recompute'")
+        if plan.num_iterations != 1:
+            raise ValueError("TorchExecutor runs one iteration per plan")
+        started = self.clock()
         for request in plan.preempted:
-            self.release(request.request_id)
+            self._release(request.request_id)
         new_tokens: dict[int, int | None] = {}
         for chunk in plan.prefills:
             new_tokens[chunk.request.request_id] = self._prefill(chunk)
         if plan.decodes:
             new_tokens.update(zip((r.request_id for r in plan.decodes), self._decode(plan.decodes)))
-        return new_tokens
+        stopped = []
+        for request_id, token_id in new_tokens.items():
+            if token_id is not None:
+                self._token_ids[request_id].append(token_id)
+                if token_id in self.eos_token_ids:
+                    stopped.append(request_id)
+        return StepOutcome(self.clock() - started, new_tokens, frozenset(stopped))
 
     def _prefill(self, chunk: PrefillChunk) -> int | None:
         request = chunk.request
-        token_ids = request.extra[TOKEN_IDS]
+        token_ids = self._token_ids[request.request_id]
         start, end = chunk.num_cached_tokens, chunk.num_cached_tokens + chunk.num_new_tokens
         if start == 0 and request.request_id not in self._slot_of:
             self._slot_of[request.request_id] = len(self._owners)
@@ -129,11 +160,11 @@ class TorchExecutor:
     def _decode(self, decodes: list[Request]) -> list[int]:
         slots = [self._slot_of[r.request_id] for r in decodes]
         for request, slot in zip(decodes, slots):
-            self._check_cached(request, self._lengths[slot], len(request.extra[TOKEN_IDS]) - 1)
+            self._check_cached(request, self._lengths[slot], len(self._token_ids[request.request_id]) - 1)
         first, end = min(slots), max(slots) + 1
         last_tokens = [0] * (end - first)  # rows that are not decoding get a throw-away token
         for request, slot in zip(decodes, slots):
-            last_tokens[slot - first] = request.extra[TOKEN_IDS][-1]
+            last_tokens[slot - first] = self._token_ids[request.request_id][-1]
         lengths = self._lengths[first:end]
         longest = max(lengths)
         self._cache.reserve(len(self._owners), longest + 1)

@@ -91,9 +91,8 @@ def format_rows(rows: Sequence[PriorityRow]) -> str:
 
 
 def modelled_step_s(model: StepTimeModel, step: StepSample) -> float:
-    """What the simulator charges for an iteration of this shape (as ``Simulation._step_time_s``)."""
-    return (model.c2 + model.c1 * step.decode_context_tokens
-            + sum(model.prefill_s(p, s) for p, s in step.prefill_chunks))
+    """What the simulator charges for an iteration of this shape."""
+    return model.step_s(step.num_decodes, step.decode_context_tokens, step.prefill_chunks)
 
 
 def step_time_bias(setting: HardwareSetting,

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from inference.calibration.steps import StepSample, attach_recorder, samples_from
+from inference.calibration.steps import StepSample, samples_from
 from inference.fidelity.trace import TraceCall
 from scheduling.hardware import HardwareSetting
 from scheduling.plan import BatchLimits
@@ -80,7 +80,6 @@ def replay_real(model, trace: Sequence[TraceCall], *, policy: str, limits: Batch
     engine = Engine(model, None, policy, limits, setting.kv_capacity_tokens,
                     block_size=setting.block_size, device=device, clock=clock,
                     eos_token_ids=eos_token_ids)
-    recorder = attach_recorder(engine)
     pending = deque(sorted(trace, key=lambda c: (c.arrival_s, c.request_id)))
     lag_s: dict[int, float] = {}
     start = clock()
@@ -104,7 +103,7 @@ def replay_real(model, trace: Sequence[TraceCall], *, policy: str, limits: Batch
         outcomes.append(Outcome(call.request_id, call.priority, call.arrival_s, len(call.prompt_ids),
                                 request.num_output_tokens, call.predicted_output_tokens,
                                 request.latency_s + lag, request.ttft_s + lag))
-    return RealRun(outcomes, samples_from(recorder.shapes, engine.step_records))
+    return RealRun(outcomes, samples_from(engine.step_records))
 
 
 def replay_simulated(real: Sequence[Outcome], *, policy: str, limits: BatchLimits,

@@ -4,6 +4,7 @@ the simulator's modelled time (a fake clock), the two sides must agree request b
 from __future__ import annotations
 
 import collections
+import dataclasses
 
 import pytest
 
@@ -47,10 +48,10 @@ def model_clock(monkeypatch) -> ModelClock:
     clock, model, run = ModelClock(), StepTimeModel.from_setting(SETTING), TorchExecutor.run
 
     def timed_run(self, plan):
-        if not plan.is_empty:
-            clock.now += model.c2 + model.c1 * plan.decode_context_tokens + sum(
-                model.prefill_s(c.num_new_tokens, c.num_cached_tokens) for c in plan.prefills)
-        return run(self, plan)
+        outcome = run(self, plan)
+        cost_s = model.plan_s(plan)
+        clock.now += cost_s
+        return dataclasses.replace(outcome, step_time_s=outcome.step_time_s + cost_s)
     monkeypatch.setattr(TorchExecutor, "run", timed_run)
     return clock
 
@@ -127,8 +128,7 @@ def test_step_time_bias_compares_the_setting_with_the_runs_own_steps():
     from inference.fidelity import step_time_bias
     model = StepTimeModel.from_setting(SETTING)
     shapes = [((50, 60), ()), ((70,), ((20, 0),)), ((), ((30, 10),))]
-    exact = [StepSample(c, p, model.c2 + model.c1 * sum(c) + sum(model.prefill_s(n, s) for n, s in p))
-             for c, p in shapes]
+    exact = [StepSample(c, p, model.step_s(len(c), sum(c), p)) for c, p in shapes]
     slow = [StepSample(s.decode_contexts, s.prefill_chunks, 2 * s.duration_s) for s in exact]
     assert all(abs(total) < 1e-12 and abs(felt) < 1e-12
                for _, total, felt in step_time_bias(SETTING, exact).values())

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from scheduling.executor import StepOutcome
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits
 from scheduling.policies import SMITH_CLASS_WEIGHTS, aging_bounds_s, make_policy
@@ -32,7 +33,7 @@ def admission_order(scheduler: Scheduler, now: float) -> list[int]:
         plan = scheduler.schedule(now)
         order.extend(c.request.request_id for c in plan.prefills if c.request.request_id not in order)
         now += STEP_S
-        scheduler.update(plan, now, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), now)
     return order
 
 
@@ -67,7 +68,7 @@ def wait_of_a_routine_request(policy_name: str, stream_every_steps: int, **optio
         plan = scheduler.schedule(now)
         now += STEP_S
         step_index += 1
-        scheduler.update(plan, now, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), now)
     return routine.queueing_delay_s
 
 

@@ -58,10 +58,10 @@ class CheckedRun:
             self.check_books()
             return plan
 
-        def checked_update(plan: StepPlan, now: float, *args, **kwargs):
-            finished = update(plan, now, *args, **kwargs)
+        def checked_update(plan: StepPlan, *args, **kwargs):
+            result = update(plan, *args, **kwargs)
             self.check_books()
-            return finished
+            return result
 
         self.scheduler.schedule = checked_schedule
         self.scheduler.update = checked_update

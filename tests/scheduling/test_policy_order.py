@@ -10,6 +10,7 @@ import random
 
 import pytest
 
+from scheduling.executor import StepOutcome
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits
 from scheduling.policies import make_policy
@@ -45,7 +46,7 @@ def admission_order(scheduler: Scheduler, requests: list[Request], now: float) -
         order.extend(c.request.request_id for c in plan.prefills
                      if c.request.request_id not in order)
         now += STEP_S
-        scheduler.update(plan, now, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), now)
     raise AssertionError("scheduler did not drain")
 
 
@@ -53,7 +54,7 @@ def run_steps(scheduler: Scheduler, num_steps: int, now: float = 0.0) -> float:
     for _ in range(num_steps):
         plan = scheduler.schedule(now)
         now += STEP_S
-        scheduler.update(plan, now, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), now)
     return now
 
 
@@ -136,7 +137,7 @@ def test_an_urgent_arrival_displaces_a_running_routine_request_only_where_allowe
         assert plan.decodes == [routine]
         assert urgent.status is RequestStatus.WAITING
         assert routine.num_preemptions == 0 and scheduler.num_preemptions == 0
-    scheduler.update(plan, now + STEP_S, STEP_S)
+    scheduler.update(plan, StepOutcome(STEP_S), now + STEP_S)
     run_steps(scheduler, 100, now + STEP_S)
     assert routine.is_finished and urgent.is_finished
     assert (urgent.finish_time_s < routine.finish_time_s) == displaces
@@ -172,7 +173,7 @@ def test_semantic_displaces_only_for_a_more_urgent_class():
     plan = scheduler.schedule(now)
     assert plan.preempted == [] and plan.decodes == [running]
     now += STEP_S
-    scheduler.update(plan, now, STEP_S)
+    scheduler.update(plan, StepOutcome(STEP_S), now)
 
     urgent = make_request(2, arrival=now, priority=1, predicted=500, output=500)
     scheduler.add_request(urgent)
@@ -218,7 +219,7 @@ def test_memory_pressure_evicts_by_re_evaluated_remaining_work(policy_name, expe
         plan = scheduler.schedule(now)
         victims.extend(r.request_id for r in plan.preempted)
         now += STEP_S
-        scheduler.update(plan, now, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), now)
         assert scheduler.kv.num_used_blocks <= scheduler.kv.num_blocks
         if victims:
             break
@@ -234,7 +235,7 @@ def test_semantic_aging_admits_an_overdue_routine_request_before_a_fresher_urgen
     plan = scheduler.schedule(20.0)
     assert [c.request for c in plan.prefills] == [overdue]
     assert overdue.promoted
-    scheduler.update(plan, 20.0 + STEP_S, STEP_S)
+    scheduler.update(plan, StepOutcome(STEP_S), 20.0 + STEP_S)
 
     # Admitted while overdue: the waiting priority-1 request, or a new one, cannot displace it.
     another = make_request(2, arrival=20.01, priority=1, output=5)
@@ -288,7 +289,7 @@ def test_a_victim_keeps_its_kv_under_swap_and_loses_it_under_recompute(mode):
     assert victim.num_computed_tokens == (44 if mode == "swap" else 0)
     assert victim.swapped_out == (mode == "swap")
     now += STEP_S
-    assert scheduler.update(plan, now, STEP_S) == [urgent]
+    assert scheduler.update(plan, StepOutcome(STEP_S), now).finished == [urgent]
 
     plan = scheduler.schedule(now)
     if mode == "swap":
@@ -298,7 +299,7 @@ def test_a_victim_keeps_its_kv_under_swap_and_loses_it_under_recompute(mode):
         assert plan.swapped_in == [] and plan.num_swapped_in_tokens == 0
         assert [(c.request, c.num_new_tokens, c.num_cached_tokens) for c in plan.prefills] == [
             (victim, 45, 0)]
-    scheduler.update(plan, now + STEP_S, STEP_S)
+    scheduler.update(plan, StepOutcome(STEP_S), now + STEP_S)
     assert victim.num_output_tokens == 6
     run_steps(scheduler, 100, now + STEP_S)
     assert victim.is_finished and victim.num_output_tokens == 50
@@ -320,7 +321,7 @@ def test_a_steady_plan_is_repeated_by_the_next_step():
         repeatable = plan.is_steady and scheduler.max_steady_iterations(plan) > 1
         previous = plan if repeatable else None
         now += STEP_S
-        scheduler.update(plan, now, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), now)
     assert urgent.is_finished  # sanity: the urgent request did get through
 
 
@@ -344,7 +345,7 @@ def test_only_a_life_threatening_request_displaces_for_memory(policy_name):
     scheduler.add_request(emergent)
     plan = scheduler.schedule(now)
     assert plan.preempted == [] and plan.decodes == [routine]
-    scheduler.update(plan, now + STEP_S, STEP_S)
+    scheduler.update(plan, StepOutcome(STEP_S), now + STEP_S)
 
     scheduler, routine, now = _memory_full_scheduler(policy_name)
     immediate = make_request(2, arrival=now, priority=0, prompt=30, predicted=5, output=5)

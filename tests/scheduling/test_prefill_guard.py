@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from scheduling.executor import StepOutcome
 from scheduling.hardware import load_builtin_setting
 from scheduling.kv_cache import KVCache
 from scheduling.plan import BatchLimits, StepPlan
@@ -34,13 +35,12 @@ def request(request_id: int, priority: int, *, arrival: float = 0.0, prompt: int
 def step(scheduler: Scheduler, now: float) -> tuple[StepPlan, float]:
     plan = scheduler.schedule(now)
     step_s = step_time_s(plan)
-    scheduler.update(plan, now + step_s, step_s)
+    scheduler.update(plan, StepOutcome(step_s), now + step_s)
     return plan, now + step_s
 
 
 def step_time_s(plan: StepPlan) -> float:
-    total = MODEL.c2 + MODEL.c1 * plan.decode_context_tokens
-    return total + sum(MODEL.prefill_s(c.num_new_tokens, c.num_cached_tokens) for c in plan.prefills)
+    return MODEL.plan_s(plan)
 
 
 def decoding_emergency(scheduler: Scheduler, request_id: int = 0) -> tuple[Request, float]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+from scheduling.executor import StepOutcome
 from scheduling import workloads
 from scheduling.hardware import load_builtin_setting
 from scheduling.kv_cache import KVCache
@@ -42,7 +43,7 @@ def admission_order(scheduler: Scheduler, requests: list[Request]) -> list[int]:
         plan = scheduler.schedule(now)
         order.extend(c.request.request_id for c in plan.prefills if c.request.request_id not in order)
         now += STEP_S
-        scheduler.update(plan, now, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), now)
     return order
 
 
@@ -90,7 +91,7 @@ def test_a_more_urgent_class_takes_a_seat_from_a_running_request():
         routine = request(0, 4, output=50)
         scheduler.add_request(routine)
         plan = scheduler.schedule(0.0)
-        scheduler.update(plan, STEP_S, STEP_S)
+        scheduler.update(plan, StepOutcome(STEP_S), STEP_S)
         scheduler.add_request(request(1, urgent_class, output=2, arrival=STEP_S))
         return scheduler.schedule(STEP_S), routine
 

@@ -19,14 +19,19 @@ from scheduling.step_time import StepTimeModel
 
 
 def random_model(rng: random.Random) -> StepTimeModel:
+    """Half of them v1 (the v2 terms 0), half with every v2 term."""
+    v2 = rng.random() < 0.5
     return StepTimeModel(c1=rng.choice([0.0, rng.uniform(1e-9, 5e-6)]), c2=rng.uniform(1e-3, 5e-2),
                          prefill_a=rng.uniform(0, 1e-6), prefill_b=rng.uniform(0, 2e-4),
-                         kv_reload_s_per_token=rng.uniform(0, 3e-4))
+                         kv_reload_s_per_token=rng.uniform(0, 3e-4),
+                         per_decode_s=rng.uniform(0, 2e-4) if v2 else 0.0,
+                         per_prefill_chunk_s=rng.uniform(0, 3e-3) if v2 else 0.0,
+                         host_overhead_s=rng.uniform(1e-3, 7e-3) if v2 else 0.0)
 
 
 def one_iteration_s(model: StepTimeModel, num_decodes: int, context_sum: int, j: int) -> float:
     """Iteration j (from 0) of a decode-only batch: every context has grown by j."""
-    return model.c2 + model.c1 * (context_sum + num_decodes * j)
+    return model.step_s(num_decodes, context_sum + num_decodes * j)
 
 
 def test_decode_run_equals_the_sum_of_its_iterations():
@@ -109,14 +114,17 @@ def small_cache(setting: HardwareSetting, num_blocks: int) -> HardwareSetting:
     return small
 
 
+@pytest.mark.parametrize("v2_terms", [False, True])
 @pytest.mark.parametrize("num_kv_blocks", [None, 150])
 @pytest.mark.parametrize("policy_name", policy_names())
 def test_steady_fast_forward_gives_the_same_finish_times_as_single_steps(
-        policy_name, num_kv_blocks, monkeypatch):
+        policy_name, num_kv_blocks, v2_terms, monkeypatch):
     # With a small cache, steady runs also end where the cache fills, and preemptions happen.
     setting = load_builtin_setting("A100_7B")
     if num_kv_blocks:
         setting = small_cache(setting, num_kv_blocks)
+    if v2_terms:
+        setting = replace(setting, per_decode_s=1e-4, per_prefill_chunk_s=2e-3, host_overhead_s=3e-3)
     requests = workloads.poisson(random.Random(9), rate_per_s=6.0, num_requests=80,
                                  prompt_tokens=workloads.Uniform(1, 499),
                                  output_tokens=workloads.Uniform(1, 498))
@@ -173,3 +181,29 @@ def test_slai_fast_forward_gives_the_same_finish_times_as_single_steps(monkeypat
     fast, slow = _with_and_without_fast_forward(requests, load_builtin_setting("A100_7B"), "slai",
                                                 BatchLimits(8, 512), monkeypatch)
     assert fast == pytest.approx(slow, rel=1e-9)
+
+
+def test_the_v2_terms_are_charged_per_iteration_per_decode_and_per_chunk():
+    v1 = StepTimeModel(c1=1e-6, c2=0.01, prefill_a=1e-7, prefill_b=1e-4, kv_reload_s_per_token=0.0)
+    v2 = replace(v1, per_decode_s=2e-4, per_prefill_chunk_s=3e-3, host_overhead_s=5e-3)
+    chunks = [(100, 0), (40, 200)]
+    extra = v2.step_s(3, 900, chunks) - v1.step_s(3, 900, chunks)
+    assert extra == pytest.approx(5e-3 + 3 * 2e-4 + 2 * 3e-3)
+    # Prefill chunks still telescope, each forward pass paying its own fixed cost.
+    assert math.fsum(v2.prefill_s(100, c) for c in (0, 100, 200, 300)) == \
+        pytest.approx(v2.prefill_s(400) + 3 * 3e-3)
+
+
+def test_built_in_settings_read_the_v2_terms_as_zero():
+    for name in ("A100_7B", "H100_8B"):
+        model = StepTimeModel.from_setting(load_builtin_setting(name))
+        assert (model.per_decode_s, model.per_prefill_chunk_s, model.host_overhead_s) == (0.0, 0.0, 0.0)
+
+
+def test_a_host_overhead_lengthens_an_idle_request_by_one_overhead_per_iteration():
+    setting = load_builtin_setting("A100_7B")
+    slow = replace(setting, host_overhead_s=0.004)
+    request = Request(0, 0.0, prompt_tokens=200, output_tokens=50, priority=0)
+    base = simulate([request], setting, make_policy("fcfs"), BatchLimits()).requests[0].latency_s
+    with_host = simulate([request], slow, make_policy("fcfs"), BatchLimits()).requests[0].latency_s
+    assert with_host - base == pytest.approx(50 * 0.004)  # one prefill + 49 decode iterations

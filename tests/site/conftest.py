@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import pytest
@@ -26,3 +28,23 @@ def tiny_engine_settings(tiny_classifier_settings, tiny_lm_dir):
     engine_host.forget_engine_loop()
     yield settings
     engine_host.forget_engine_loop()
+
+
+CALL_WAIT_S = 60
+
+
+@pytest.fixture
+def wait_for() -> Callable[..., object]:
+    """``wait_for(call_id, statuses)``: poll the database until the call reaches one of
+    ``statuses`` (the engine works on its own thread), or fail naming the status it is stuck in."""
+    from triage_site.models import Call
+
+    def wait(call_id: int, statuses: Collection[str], timeout_s: float = CALL_WAIT_S) -> Call:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            call = Call.objects.get(pk=call_id)
+            if call.status in statuses:
+                return call
+            time.sleep(0.05)
+        raise AssertionError(f"call {call_id} still {Call.objects.get(pk=call_id).status}")
+    return wait

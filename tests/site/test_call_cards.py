@@ -3,7 +3,6 @@ checked against it, and the card shown instead when the reply fails; cards versi
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from django.core.management import call_command
@@ -17,16 +16,6 @@ from triage_site.services.cards import card_save_edit, cards_load_from_file
 ARREST = "My husband is not breathing and his lips are blue"
 
 
-def wait_for(call_id: int, statuses, timeout_s: float = 60) -> Call:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        call = Call.objects.get(pk=call_id)
-        if call.status in statuses:
-            return call
-        time.sleep(0.05)
-    raise AssertionError(f"call {call_id} still {Call.objects.get(pk=call_id).status}")
-
-
 @pytest.fixture
 def no_generation(settings, tiny_classifier_settings):
     settings.TRIAGE_GENERATION = "off"
@@ -34,7 +23,7 @@ def no_generation(settings, tiny_classifier_settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_card_is_chosen_at_intake_without_waiting_for_the_lm(no_generation):
+def test_the_card_is_chosen_at_intake_without_waiting_for_the_lm(no_generation, wait_for):
     call = wait_for(call_create(text=ARREST).pk, {CallStatus.CLASSIFIED})
     assert call.cards[0]["id"] == "cardiac_arrest" and call.cards[0]["version"] == 1
     summary = call_summary(call)
@@ -43,7 +32,7 @@ def test_the_card_is_chosen_at_intake_without_waiting_for_the_lm(no_generation):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_failed_reply_is_replaced_by_the_card_and_the_raw_reply_kept(settings, tiny_engine_settings):
+def test_a_failed_reply_is_replaced_by_the_card_and_the_raw_reply_kept(settings, tiny_engine_settings, wait_for):
     settings.TRIAGE_ENGINE_MAX_NEW_TOKENS = 8
     done = wait_for(call_create(text=ARREST).pk, {CallStatus.DONE, CallStatus.FAILED})
     assert done.status == CallStatus.DONE, done.failure_reason

@@ -26,18 +26,8 @@ def generation(settings, tiny_classifier_settings, tiny_lm_dir):
     engine_host.forget_engine_loop()
 
 
-def wait_for(call_id: int, statuses, timeout_s: float = TIMEOUT_S) -> Call:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        call = Call.objects.get(pk=call_id)
-        if call.status in statuses:
-            return call
-        time.sleep(0.05)
-    raise AssertionError(f"call {call_id} still {Call.objects.get(pk=call_id).status}")
-
-
 @pytest.mark.django_db(transaction=True)
-def test_a_new_call_is_classified_then_answered_by_the_engine(generation):
+def test_a_new_call_is_classified_then_answered_by_the_engine(generation, wait_for):
     call = call_create(text=TEXT)  # autocommit: the after-commit dispatch runs at once
     done = wait_for(call.pk, {CallStatus.DONE, CallStatus.FAILED})
     assert done.status == CallStatus.DONE, done.failure_reason
@@ -53,7 +43,7 @@ def test_a_new_call_is_classified_then_answered_by_the_engine(generation):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_api_call_caps_its_own_length(generation):
+def test_an_api_call_caps_its_own_length(generation, wait_for):
     call = call_create(text=TEXT, max_new_tokens=3, chat_messages=[{"role": "user", "content": TEXT}])
     assert wait_for(call.pk, {CallStatus.DONE}).output_tokens == 3
 
@@ -67,7 +57,7 @@ def test_the_celery_task_returns_only_once_the_response_is_stored(generation):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_override_re_ranks_the_call_inside_the_running_engine(generation):
+def test_an_override_re_ranks_the_call_inside_the_running_engine(generation, wait_for):
     generation.TRIAGE_ENGINE_MAX_NEW_TOKENS = 4000  # long enough to still be running
     call = call_create(text=TEXT)
     wait_for(call.pk, {CallStatus.GENERATING})
@@ -85,7 +75,7 @@ def test_an_override_re_ranks_the_call_inside_the_running_engine(generation):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_calls_a_dead_process_left_unfinished_are_generated_on_restart(generation):
+def test_calls_a_dead_process_left_unfinished_are_generated_on_restart(generation, wait_for):
     generation.TRIAGE_GENERATION = "off"  # as if the process died right after storing them
     left = [call_create(text=TEXT) for _ in range(2)]
     Call.objects.filter(pk=left[1].pk).update(status=CallStatus.GENERATING, response="half an ans")
@@ -97,7 +87,7 @@ def test_calls_a_dead_process_left_unfinished_are_generated_on_restart(generatio
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_workers_override_command_re_ranks_the_call_it_holds(generation):
+def test_the_workers_override_command_re_ranks_the_call_it_holds(generation, wait_for):
     from triage_site.fleet_worker import reprioritise_call
 
     generation.TRIAGE_ENGINE_MAX_NEW_TOKENS = 4000
@@ -108,7 +98,7 @@ def test_the_workers_override_command_re_ranks_the_call_it_holds(generation):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_job_the_tokenizer_refuses_fails_alone_and_the_engine_goes_on(generation):
+def test_a_job_the_tokenizer_refuses_fails_alone_and_the_engine_goes_on(generation, wait_for):
     """A prompt with an unpaired surrogate (once a way to stop the whole engine) fails its own
     call; a call beside it is answered, and the loop keeps running."""
     from inference.engine.engine_loop import GenerationJob
@@ -123,7 +113,7 @@ def test_a_job_the_tokenizer_refuses_fails_alone_and_the_engine_goes_on(generati
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_stopped_engine_shows_in_healthz_and_the_next_call_starts_a_new_one(generation, client):
+def test_a_stopped_engine_shows_in_healthz_and_the_next_call_starts_a_new_one(generation, client, wait_for):
     loop = engine_host.get_engine_loop()
     assert client.get("/healthz").status_code == 200
     loop.stop(10)  # as an engine error would
