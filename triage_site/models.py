@@ -271,6 +271,10 @@ class Scenario(models.Model):
     policy = models.CharField(max_length=32, choices=policy_choices, default="semantic",
                               help_text="The simulator's policy. The real engine always runs its "
                                         "own (TRIAGE_ENGINE_POLICY); a run records any difference.")
+    compare_with = models.CharField(
+        max_length=200, blank=True,
+        help_text="Simulator: other policies to run on the same calls, comma-separated "
+                  "(e.g. fcfs,pjf), shown side by side with the scenario's policy.")
     target = models.CharField(max_length=16, choices=ScenarioTarget.choices,
                               default=ScenarioTarget.SIMULATOR)
     setting = models.CharField("hardware setting", max_length=64, choices=setting_choices, blank=True,
@@ -292,6 +296,12 @@ class Scenario(models.Model):
     def urgency_mix(self) -> tuple[float, ...]:
         """Weights of levels 0..4 (not normalised)."""
         return tuple(getattr(self, name) for name in self.WEIGHT_FIELDS)
+
+    @property
+    def compared_policies(self) -> list[str]:
+        """``compare_with`` as names, in order, without the scenario's own policy or repeats."""
+        names = [name.strip() for name in self.compare_with.split(",") if name.strip()]
+        return [name for i, name in enumerate(names) if name != self.policy and name not in names[:i]]
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
@@ -375,6 +385,10 @@ def _scenario_errors(scenario: Scenario) -> dict[str, str]:
         errors["weight_p0"] = "The urgency weights must not all be zero."
     if scenario.policy not in policy_names():
         errors["policy"] = f"Unknown policy {scenario.policy!r}; choose from {', '.join(policy_names())}."
+    unknown = [name for name in scenario.compared_policies if name not in policy_names()]
+    if unknown:
+        errors["compare_with"] = (f"Unknown polic{'ies' if len(unknown) > 1 else 'y'} {', '.join(map(repr, unknown))}; "
+                                  f"choose from {', '.join(policy_names())}.")
     if scenario.target == ScenarioTarget.SIMULATOR and not scenario.setting:
         errors["setting"] = "The simulator needs a hardware setting."
     elif scenario.setting and scenario.setting not in builtin_setting_names():

@@ -19,7 +19,8 @@ class ScenarioAdmin(admin.ModelAdmin):
     search_fields = ("name", "description")
     actions = ["run_selected"]
     fieldsets = (
-        (None, {"fields": ("name", "description", "target", "setting", "policy", "seed", "max_calls")}),
+        (None, {"fields": ("name", "description", "target", "setting", "policy", "compare_with", "seed",
+                           "max_calls")}),
         ("Arrivals", {"fields": ("arrival_process", "rate_per_min", "burst_size", "burst_gap_s",
                                  "duration_s", "num_calls")}),
         ("Calls", {"fields": ("text_source", *Scenario.WEIGHT_FIELDS),

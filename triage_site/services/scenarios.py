@@ -73,8 +73,11 @@ def scenario_run_start(*, scenario_id: int, target: str | None = None, setting: 
     if setting:
         raise ValidationError({"setting": "A hardware setting applies to simulator runs only."})
     engine_policy = settings.TRIAGE_ENGINE_POLICY
+    note = engine_note(scenario.policy, engine_policy)
+    if scenario.compared_policies:
+        note = f"{note} Policies are compared on simulator runs only; this run used one.".strip()
     return ScenarioRun.objects.create(scenario=scenario, target=target, policy=engine_policy,
-                                      speed=speed, note=engine_note(scenario.policy, engine_policy))
+                                      speed=speed, note=note)
 
 
 def engine_note(scenario_policy: str, engine_policy: str) -> str:
@@ -255,14 +258,16 @@ def _level_figures(level: int, calls: list[Call]) -> LevelFigures:
 
 
 def _run_on_simulator(run: ScenarioRun, calls: list[PlannedCall]) -> None:
-    """Simulate the planned calls under the run's policy and setting; store the summary."""
+    """Simulate the planned calls under the run's policy, and each policy it is compared with,
+    on the same requests, limits and setting; store the summaries (the run's policy first)."""
     if not calls:
         raise ValueError("the scenario's arrivals produce no calls (is the duration too short?)")
     scenario = run.scenario
     setting = load_builtin_setting(run.setting)
     limits = BatchLimits()
-    result = simulate(simulator_requests(calls, scenario.seed), setting, make_policy(run.policy), limits)
-    summaries = {run.policy: metrics.summarize(result)}
+    requests = simulator_requests(calls, scenario.seed)
+    summaries = {name: metrics.summarize(simulate(requests, setting, make_policy(name), limits))
+                 for name in [run.policy, *scenario.compared_policies]}
     results = report.to_json(setting.name, simulator_workload(scenario, calls, limits), summaries)
     ScenarioRun.objects.filter(pk=run.pk).update(results=results, num_calls=len(calls))
     _cap_note(run, calls)

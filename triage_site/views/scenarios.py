@@ -65,10 +65,11 @@ def run_page_context(run: ScenarioRun) -> dict[str, Any]:
         still_changing = any(g["num_done"] + g["num_failed"] < g["num_calls"] for _, g in groups)
     return {
         "run": run,
+        "comparison": _policy_comparison(run),
         "columns": [label for label, _, _ in columns],
         "rows": [(label, [format_value(group.get(key), kind) for _, key, kind in columns])
                  for label, group in groups],
-        "charts": _charts(run, groups),
+        "charts": _charts(run, groups) + _comparison_charts(run),
         "refresh_s": REFRESH_S if run.status == ScenarioRunStatus.RUNNING or still_changing else None,
     }
 
@@ -79,6 +80,37 @@ def _simulator_groups(run: ScenarioRun) -> list[tuple[str, dict]]:
         return []
     groups = [(level(int(p)).label, g) for p, g in sorted(summary["per_priority"].items())]
     return groups + [("all", summary["overall"])]
+
+
+def _policy_comparison(run: ScenarioRun) -> dict[str, Any] | None:
+    """A simulator run that compared policies: mean latency per priority (by the calls' true
+    level), overall mean and p99, and throughput, one row per policy; None for a single policy."""
+    policies = (run.results or {}).get("policies", {})
+    if len(policies) < 2:
+        return None
+    priorities = sorted({int(p) for summary in policies.values() for p in summary["per_priority"]})
+    columns = [f"{level(p).label} mean" for p in priorities] + ["all mean", "all p99", "throughput req/s"]
+    rows = []
+    for name, summary in policies.items():
+        per_priority = summary["per_priority"]
+        overall = summary["overall"]
+        cells = [format_value(per_priority.get(str(p), {}).get("mean_latency_s"), "seconds")
+                 for p in priorities]
+        cells += [format_value(overall.get("mean_latency_s"), "seconds"),
+                  format_value(overall.get("p99_latency_s"), "seconds"),
+                  format_value(overall.get("throughput_req_s"), "seconds")]
+        rows.append((name, cells))
+    chart = {"id": "policies", "title": "Mean latency per priority, by policy (same calls)",
+             "y_title": "seconds", "labels": [level(p).label for p in priorities],
+             "series": [{"name": name, "values": [summary["per_priority"].get(str(p), {}).get("mean_latency_s")
+                                                  for p in priorities]}
+                        for name, summary in policies.items()]}
+    return {"columns": columns, "rows": rows, "chart": chart}
+
+
+def _comparison_charts(run: ScenarioRun) -> list[dict]:
+    comparison = _policy_comparison(run)
+    return [comparison["chart"]] if comparison else []
 
 
 def _engine_groups(run: ScenarioRun) -> list[tuple[str, dict]]:

@@ -73,8 +73,11 @@ class Command(BaseCommand):
 
     def _print_simulator_run(self, run: ScenarioRun) -> None:
         summaries = run.results["policies"]
+        compared = [name for name in summaries if name != run.policy]
         self.stdout.write(f"run #{run.pk}: scenario {run.scenario.name!r} on the simulator "
-                          f"({run.setting}), policy {run.policy}, {run.num_calls} calls")
+                          f"({run.setting}), policy {run.policy}"
+                          f"{', compared with ' + ', '.join(compared) if compared else ''}, "
+                          f"{run.num_calls} calls")
         self.stdout.write(report.format_table(summaries))
         self.stdout.write(report.format_summary_lines(summaries))
         self._print_note(run)
