@@ -8,6 +8,7 @@ priority with at least 20 requests.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from inference.fidelity.replay import CpuClock, Outcome, RealRun, replay_real, r
 from inference.fidelity.trace import TraceCall, build_trace, reply_prompt_ids
 from scheduling.hardware import HardwareSetting
 from scheduling.plan import BatchLimits
+
+
+WARM_UP_CALLS = 16
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,14 @@ def run_fidelity(model, trace: Sequence[TraceCall], *, policies: Sequence[str], 
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
                  on_policy: Callable[[PolicyFidelity], None] | None = None) -> list[PolicyFidelity]:
-    """Replay ``trace`` for each policy, real then simulated; one result per policy."""
+    """Replay ``trace`` for each policy, real then simulated; one result per policy.
+
+    A warm-up replay of the trace's first ``WARM_UP_CALLS`` calls, all at once and not
+    recorded, goes first: the first passes of each batch shape pay for allocation and kernel
+    choice, which would otherwise fall on whichever policy is replayed first."""
+    warm_up = [dataclasses.replace(call, arrival_s=0.0) for call in trace[:WARM_UP_CALLS]]
+    replay_real(model, warm_up, policy=policies[0], limits=limits, setting=setting,
+                max_new_tokens=max_new_tokens, device=device, clock=clock, sleep=sleep)
     results = []
     for policy in policies:
         started = time.monotonic()

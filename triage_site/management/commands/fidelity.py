@@ -56,6 +56,10 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=positive_int, default=1, help=THREADS_HELP)
         parser.add_argument("--clock", choices=("wall", "cpu"), default="wall", help=CLOCK_HELP)
         parser.add_argument("--json", type=Path, help="also write every figure as JSON")
+        parser.add_argument("--from-json", type=Path,
+                            help="skip the real replay: take the real runs from an earlier --json "
+                                 "and simulate them with --setting-file (to compare settings on the "
+                                 "very same real runs)")
 
     def handle(self, *args, **options) -> None:
         from inference.fidelity import (CpuClock, build_trace, format_rows, reply_prompt_ids,
@@ -66,6 +70,9 @@ class Command(BaseCommand):
         from scheduling.plan import BatchLimits
 
         policies = options["policies"]  # argparse runs a string default through the type too
+        if options["from_json"] is not None:
+            self._from_json(options)
+            return
         try:
             setting = load_setting_file(options["setting_file"])
             calls = read_jsonl(options["data"])
@@ -124,6 +131,44 @@ class Command(BaseCommand):
         if options["json"]:
             figures = _as_json(setting.name, options, results)
             options["json"].write_text(json.dumps(figures, indent=2) + "\n")
+
+
+    def _from_json(self, options: dict) -> None:
+        from inference.fidelity import (Outcome, RealRun, compare, format_rows,
+                                        replay_simulated, step_time_bias)
+        from inference.calibration.steps import StepSample
+        from scheduling.hardware import SettingError, load_setting_file
+        from scheduling.plan import BatchLimits
+
+        try:
+            setting = load_setting_file(options["setting_file"])
+            earlier = json.loads(options["from_json"].read_text())
+            trace = earlier["trace"]
+            limits = BatchLimits(trace["max_num_seqs"], trace["max_num_batched_tokens"])
+            runs = {policy: RealRun(
+                [Outcome(r["request_id"], r["priority"], r["arrival_s"], r["prompt_tokens"], r["output_tokens"],
+                         r["predicted_output_tokens"], r["real_latency_s"], r["real_ttft_s"])
+                 for r in data["requests"]],
+                [StepSample(tuple(s["decode_contexts"]), tuple(map(tuple, s["prefill_chunks"])), s["model_s"],
+                            s["host_s"]) for s in data["real_steps"]])
+                for policy, data in earlier["policies"].items()}
+        except (SettingError, OSError, ValueError, KeyError, TypeError) as exc:
+            raise CommandError(f"cannot use {options['from_json']}: {exc}", returncode=EXIT_USAGE) from None
+        self.stdout.write(f"setting {setting.name}; real runs from {options['from_json']} "
+                          f"({earlier['setting']} was the setting then)")
+        missed = []
+        for policy, real in runs.items():
+            rows = compare(policy, real.outcomes, replay_simulated(real.outcomes, policy=policy, limits=limits,
+                                                                   setting=setting))
+            bias = step_time_bias(setting, real.steps)
+            self.stdout.write(f"\n{policy}: the setting's step times against the run's own steps (total; felt "
+                              "by requests): " + ", ".join(f"{kind} {total:+.1%}; {felt:+.1%} ({count})"
+                                                           for kind, (count, total, felt) in bias.items()))
+            self.stdout.write(format_rows(rows))
+            missed += [f"{row.policy} P{row.priority}" for row in rows
+                       if row.priority is not None and not row.meets_target]
+        self.stdout.write("\ntarget (mean and p90 within 10% for priorities with >= 20 calls): "
+                          + (f"MISSED for {', '.join(missed)}" if missed else "met"))
 
 
 def _as_json(setting_name: str, options: dict, results) -> dict:
