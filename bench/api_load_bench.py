@@ -1,16 +1,22 @@
-"""Benchmark: POST /api/calls under concurrent load on the embedded default (SQLite).
+"""Benchmark: POST /api/calls under concurrent load, embedded default (SQLite) or deployed.
 
 Starts daphne on a checkout of the project (this one, or ``--root`` for another, e.g. an older
-commit in a ``git worktree``) with a fresh SQLite file, sends ``--requests`` calls through
+commit in a ``git worktree``) with a fresh database, sends ``--requests`` calls through
 ``--concurrency`` connections at once, and counts answers by class, latency, and the calls
-actually stored (read from the database file afterwards). Prints a table and the command.
+actually stored (read from the database afterwards). Prints a table and the command.
 
     python bench/api_load_bench.py [--requests 1000] [--concurrency 50] [--root PATH]
-                                   [--generation off|default] [--sqlite-defaults]
+                                   [--generation off|default] [--sqlite-defaults] [--deployed]
 
 ``--generation off`` (the default) stores and rates calls without answering them, so the
 database and the request path are measured, not the language model; ``default`` keeps the
 checkout's own choice (the embedded engine generating in the web process).
+
+``--deployed``: the deployment configuration instead: a fresh PostgreSQL database on
+``--postgres-url``'s server, Redis as channel layer and cache (``--redis-url``), and a RabbitMQ
+node of the bench's own as broker, generation ``fleet`` (every call is rated and sent to the
+broker, where it waits: no GPU worker runs, so the web tier is measured alone). Afterwards the
+bench also counts the calls the broker holds: each stored call must be there once.
 """
 
 from __future__ import annotations
@@ -27,12 +33,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx2 as httpx
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
+sys.path.insert(0, str(BENCH_DIR.parent))
 
 from common import machine  # noqa: E402
 
@@ -40,14 +49,18 @@ TEXT = "My neighbour fell off a ladder, he is awake but his leg is bent the wron
 SERVER_START_S = 180
 
 
-def server_env(root: Path, db_path: Path, generation: str, sqlite_defaults: bool) -> dict[str, str]:
+def server_env(root: Path, db_path: Path | None, generation: str, sqlite_defaults: bool,
+               deployed: dict[str, str] | None = None) -> dict[str, str]:
+    """The server's environment: the embedded default on ``db_path``, or ``deployed``'s
+    DATABASE_URL, REDIS_URL and BROKER_URL."""
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "REDIS_URL", "BROKER_URL", "TRIAGE_GENERATION", "DJANGO_DEBUG")}
     env.update(DJANGO_SETTINGS_MODULE="load_bench_settings", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="bench-only",
-               PYTHONPATH=os.pathsep.join([str(BENCH_DIR), str(root)]), LOAD_BENCH_DB=str(db_path),
+               PYTHONPATH=os.pathsep.join([str(BENCH_DIR), str(root)]), LOAD_BENCH_DB=str(db_path or ""),
                TRIAGE_MODELS_DIR=os.environ.get("TRIAGE_MODELS_DIR", str(BENCH_DIR.parent / "models")),
                LOAD_BENCH_GENERATION_OFF="1" if generation == "off" else "0",
                LOAD_BENCH_SQLITE_DEFAULTS="1" if sqlite_defaults else "0")
+    env.update(deployed or {})
     return env
 
 
@@ -114,9 +127,42 @@ async def load(base_url: str, token: str, num_requests: int, concurrency: int) -
         return statuses, latencies, time.perf_counter() - started
 
 
-def stored_calls(db_path: Path) -> int:
+def stored_calls(db_path: Path | None, database_url: str | None = None) -> int:
+    query = "SELECT count(*) FROM triage_site_call"
+    if database_url is not None:
+        import psycopg
+        with psycopg.connect(database_url) as connection:
+            return connection.execute(query).fetchone()[0]
     with sqlite3.connect(db_path) as connection:
-        return connection.execute("SELECT count(*) FROM triage_site_call").fetchone()[0]
+        return connection.execute(query).fetchone()[0]
+
+
+def fresh_postgres_database(server_url: str) -> tuple[str, Callable[[], None]]:
+    """A new empty database on ``server_url``'s server: (its URL, a function that drops it)."""
+    import psycopg
+    name = f"load_bench_{os.getpid()}"
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+
+    def drop() -> None:
+        with psycopg.connect(server_url, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    return server_url.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def messages_in_broker(broker_url: str) -> int:
+    """Messages waiting in the GPU queues (urgent and routine) of the bench's broker."""
+    from kombu import Connection
+    total = 0
+    with Connection(broker_url) as connection:
+        channel = connection.default_channel
+        for queue in ("gpu.urgent", "gpu"):
+            try:
+                total += channel.queue_declare(queue, passive=True).message_count
+            except Exception:  # noqa: BLE001 - a queue never declared holds nothing
+                channel = connection.channel()
+    return total
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -133,12 +179,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--generation", choices=("off", "default"), default="off")
     parser.add_argument("--sqlite-defaults", action="store_true",
                         help="drop the checkout's SQLite OPTIONS (WAL, IMMEDIATE, timeout) to isolate their effect")
+    parser.add_argument("--deployed", action="store_true",
+                        help="PostgreSQL + Redis + a RabbitMQ node of the bench's own, generation fleet")
+    parser.add_argument("--postgres-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/7")
     args = parser.parse_args(argv)
     root = args.root.resolve()
 
-    with tempfile.TemporaryDirectory(prefix="api-load-bench-") as tmp:
-        db_path = Path(tmp) / "db.sqlite3"
-        env = server_env(root, db_path, args.generation, args.sqlite_defaults)
+    in_broker = None
+    with tempfile.TemporaryDirectory(prefix="api-load-bench-") as tmp, ExitStack() as cleanup:
+        db_path, deployed, database_url = Path(tmp) / "db.sqlite3", None, None
+        if args.deployed:
+            from fleet_processes import OwnRabbitMQ
+            database_url, drop = fresh_postgres_database(args.postgres_url)
+            cleanup.callback(drop)
+            rabbitmq = OwnRabbitMQ().start()
+            cleanup.callback(rabbitmq.stop)
+            db_path = None
+            deployed = {"DATABASE_URL": database_url, "REDIS_URL": args.redis_url,
+                        "BROKER_URL": rabbitmq.url}
+            if args.generation != "off":
+                deployed["TRIAGE_GENERATION"] = "fleet"
+        env = server_env(root, db_path, args.generation, args.sqlite_defaults, deployed)
         token = prepare(root, env)
         port = free_port()
         server = start_server(root, env, port, Path(tmp) / "daphne.log")
@@ -149,7 +211,9 @@ def main(argv: list[str] | None = None) -> None:
             server.terminate()
             server.wait(timeout=30)
         log_text = (Path(tmp) / "daphne.log").read_text()
-        stored = stored_calls(db_path)
+        stored = stored_calls(db_path, database_url)
+        if args.deployed and args.generation != "off":
+            in_broker = messages_in_broker(deployed["BROKER_URL"])
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
                             text=True).stdout.strip()
@@ -157,7 +221,9 @@ def main(argv: list[str] | None = None) -> None:
     server_errors = sum(n for status, n in statuses.items() if isinstance(status, int) and status >= 500)
     other = args.requests - ok - server_errors
     print(f"machine: {machine()}")
-    print(f"checkout: {root} at {commit}; generation {args.generation}"
+    configuration = ("deployed: PostgreSQL, Redis, RabbitMQ (no GPU worker)" if args.deployed
+                     else "embedded default: SQLite")
+    print(f"checkout: {root} at {commit}; {configuration}; generation {args.generation}"
           f"{'; SQLite options dropped' if args.sqlite_defaults else ''}")
     print(f"{'requests':>9} {'conc':>5} {'2xx':>6} {'5xx':>6} {'other':>6} {'stored':>7} "
           f"{'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'locked':>7}")
@@ -165,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
           f"{args.requests / wall_s:>7.1f} {1000 * statistics.median(latencies):>8.0f} "
           f"{1000 * percentile(latencies, 0.99):>8.0f} {log_text.count('database is locked'):>7}")
     print(f"statuses: {dict(sorted(statuses.items(), key=str))}")
+    if in_broker is not None:
+        print(f"calls waiting in the broker for a GPU worker: {in_broker} (stored: {stored})")
     print("command: python " + shlex.join([str(Path(sys.argv[0])), *(argv if argv is not None else sys.argv[1:])]))
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import math
 import os
 import random
@@ -45,13 +46,17 @@ import torch  # noqa: E402
 from bench.common import machine  # noqa: E402
 from bench.engine_systems import (RunResult, ServeConfig, TimedRequest, run_engine,  # noqa: E402
                                   run_hf_continuous, run_static)
+from inference.engine.policy_profiles import engine_policy  # noqa: E402
 from inference.model_store import SMOLLM2_DIR_NAME, default_models_dir, load_causal_lm  # noqa: E402
 from inference.prompts import call_messages, render_chat  # noqa: E402
 from inference.triage.evaluation import read_jsonl  # noqa: E402
 from inference.triage.training import DEFAULT_CORPUS_DIR  # noqa: E402
 from scheduling.plan import BatchLimits  # noqa: E402
 
-SYSTEMS = ("ours-semantic", "ours-fcfs", "hf-continuous", "hf-static")
+SYSTEMS = ("ours-semantic", "ours-guard-cpu", "ours-fcfs", "hf-continuous", "hf-static")
+OURS_TARGETED = ("ours-semantic", "ours-guard-cpu")
+"""Our systems held to the targets: ``semantic``, and ``semantic-guard`` with the engine's CPU
+profile (``inference.engine.policy_profiles``)."""
 PRIORITIES = range(5)
 IDLE = "ours-semantic, idle"
 
@@ -88,7 +93,16 @@ def burst_then_poisson(prompts: Sequence[tuple[int, tuple[int, ...]]], burst: in
     return requests
 
 
-def runner(name: str, model, config: ServeConfig, page_size: int) -> Callable[[list[TimedRequest]], RunResult]:
+def guard_cpu_policy(cap: int | None):
+    """semantic-guard with the engine's CPU profile, its batch cap overridden when ``cap`` is given."""
+    policy = engine_policy("semantic-guard", "cpu")
+    return policy if cap is None else dataclasses.replace(policy, urgent_batch_cap=cap)
+
+
+def runner(name: str, model, config: ServeConfig, page_size: int,
+           cap: int | None = None) -> Callable[[list[TimedRequest]], RunResult]:
+    if name == "ours-guard-cpu":  # a fresh policy per run: policies keep per-run state
+        return lambda requests: run_engine(model, guard_cpu_policy(cap), requests, config)
     if name.startswith("ours-"):
         policy = name.removeprefix("ours-")
         return lambda requests: run_engine(model, policy, requests, config)
@@ -155,6 +169,8 @@ def main() -> None:
     parser.add_argument("--kv-capacity-tokens", type=int, default=16384)
     parser.add_argument("--page-size", type=int, default=16, help="transformers' KV page size (our block size)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--urgent-batch-cap", type=int,
+                        help="ours-guard-cpu: override the CPU profile's urgent_batch_cap")
     args = parser.parse_args()
     if args.quick:
         args.repeats, args.requests, args.load_requests, args.burst = 1, 8, 8, 4
@@ -167,7 +183,7 @@ def main() -> None:
     eos = eos if isinstance(eos, int) else eos[0]
     config = ServeConfig(BatchLimits(args.max_num_seqs, args.max_num_batched_tokens), args.kv_capacity_tokens,
                          args.max_new_tokens, eos, tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos)
-    runners = {name: runner(name, model, config, args.page_size) for name in SYSTEMS}
+    runners = {name: runner(name, model, config, args.page_size, args.urgent_batch_cap) for name in SYSTEMS}
 
     prompts = build_prompts(tokenizer, max(args.requests, args.load_requests), args.seed)
     warm = offline(prompts[:2])
@@ -238,7 +254,7 @@ def print_throughput(batch: Sequence[TimedRequest], throughput: dict[str, list[R
               f"{median_of(runs, lambda r: stat(r, batch, None, statistics.fmean)):10.2f} "
               f"{median_of(runs, lambda r: stat(r, batch, 0, statistics.fmean)):9.2f}")
     reference = throughput["hf-static"][0].outputs
-    for name in ("ours-semantic", "ours-fcfs", "hf-continuous"):
+    for name in (*OURS_TARGETED, "ours-fcfs", "hf-continuous"):
         same = sum(throughput[name][0].outputs[i] == reference[i] for i in reference)
         print(f"  outputs identical to static generate's, {name}: {same}/{len(reference)}")
 
@@ -288,7 +304,7 @@ def print_urgent_breakdown(latency: dict[str, list[RunResult]], urgent: Sequence
     print("where priority-0 calls spend their time (ours, engine records; medians over runs): wait for a seat,")
     print("median decode-only step, mean batch, and time per call in steps that prefill (its own prompt included)")
     print(f"{'system':21s} {'seat wait s':>11s} {'decode step s':>13s} {'batch':>5s} {'prefill steps s':>15s}")
-    for name in ("ours-semantic", "ours-fcfs", IDLE):
+    for name in (*OURS_TARGETED, "ours-fcfs", IDLE):
         figures = [urgent_breakdown(run, urgent) for run in latency[name]]
         wait, step, batch, prefill = (statistics.median(f[i] for f in figures) for i in range(4))
         print(f"{name:21s} {wait:11.2f} {step:13.3f} {batch:5.1f} {prefill:15.2f}")
@@ -298,10 +314,10 @@ def print_targets(throughput: dict[str, list[RunResult]], latency: dict[str, lis
                   loaded: Sequence[TimedRequest], urgent: Sequence[TimedRequest]) -> None:
     print()
     print("targets")
-    if "hf-continuous" in throughput:
-        ratio = (statistics.median(r.num_output_tokens / r.wall_s for r in throughput["ours-semantic"])
+    for name in OURS_TARGETED if "hf-continuous" in throughput else ():
+        ratio = (statistics.median(r.num_output_tokens / r.wall_s for r in throughput[name])
                  / statistics.median(r.num_output_tokens / r.wall_s for r in throughput["hf-continuous"]))
-        print(f"  throughput, ours-semantic / hf-continuous: {ratio:.2f}x (target >= 1): "
+        print(f"  throughput, {name} / hf-continuous: {ratio:.2f}x (target >= 1): "
               f"{'met' if ratio >= 1.0 else 'MISSED'}")
     if latency and urgent:
         idle_mean = median_of(latency[IDLE], lambda r: stat(r, urgent, 0, statistics.fmean))
@@ -310,16 +326,17 @@ def print_targets(throughput: dict[str, list[RunResult]], latency: dict[str, lis
             loaded_mean = median_of(latency[name], lambda r: stat(r, loaded, 0, statistics.fmean))
             loaded_p90 = median_of(latency[name], lambda r: stat(r, loaded, 0, p90))
             verdict = ""
-            if name == "ours-semantic":
+            if name in OURS_TARGETED:
                 verdict = f" (target mean <= 1.5x): {'met' if loaded_mean <= 1.5 * idle_mean else 'MISSED'}"
             print(f"  P0 latency under load / idle, {name}: mean {loaded_mean / idle_mean:.2f}x, "
                   f"p90 {loaded_p90 / idle_p90:.2f}x{verdict}")
-    for part, results in (("throughput", throughput), ("under load", latency)):
-        if "ours-semantic" not in results:
+    for (part, results), name in itertools.product((("throughput", throughput), ("under load", latency)),
+                                                   OURS_TARGETED):
+        if name not in results:
             continue
-        share = median_of(results["ours-semantic"], lambda r: r.scheduler_share)
-        steps = median_of(results["ours-semantic"], lambda r: r.num_steps)
-        print(f"  scheduler overhead, ours-semantic, {part}: {100 * share:.2f}% of busy time over {steps:.0f} "
+        share = median_of(results[name], lambda r: r.scheduler_share)
+        steps = median_of(results[name], lambda r: r.num_steps)
+        print(f"  scheduler overhead, {name}, {part}: {100 * share:.2f}% of busy time over {steps:.0f} "
               f"steps (target < 2%): {'met' if share < 0.02 else 'MISSED'}")
 
 

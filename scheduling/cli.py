@@ -107,6 +107,10 @@ def add_simulate_arguments(parser: argparse.ArgumentParser) -> None:
     sched.add_argument("--guard-s", type=non_negative, default=DEFAULT_GUARD_S,
                        help="semantic-guard: seconds of less urgent prefill an iteration may add, "
                             "summed over the class-0 decodes it delays")
+    sched.add_argument("--urgent-batch-cap", type=_integer(0),
+                       help="semantic-guard: while class-0 requests decode, at most this many "
+                            "other decodes share their iterations (default: no cap; for CPUs, "
+                            "where a batch costs far more than one sequence)")
     sched.add_argument("--class-weights", type=checked(parse_class_weights),
                        help="semantic-guard, research only: weights of classes 1-4, e.g. "
                             "1.75,1.5,1.25,1; classes 1-4 then go by work over weight, not "

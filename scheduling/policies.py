@@ -7,6 +7,7 @@ rest, identically for every policy, so comparisons are fair by construction.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -67,6 +68,11 @@ class Policy:
 
     def deferred_decode_key(self, request: Request) -> Key:
         return self.key(request)
+
+    def decodes_this_step(self, decodes: list[Request], now: float) -> list[Request]:
+        """A batch cap: the running decodes that may compute a token this iteration (the rest
+        wait, keeping their KV). Default: all of them."""
+        return decodes
 
     def on_step_end(self, decodes: Sequence[Request], now: float, step_time_s: float,
                     num_iterations: int) -> None:
@@ -278,11 +284,16 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
       iteration is limited to ``guard_s`` / (number of class-0 decodes) seconds of compute
       (``guard_tokens`` / n tokens without a step-time model): the more emergencies a prefill
       would delay, the less of it runs.
+    - Batch cap (``urgent_batch_cap``, off by default): while class-0 requests decode, at most
+      this many other decodes (the best by key) share their iterations; the rest wait with
+      their KV kept. For hardware where a batch costs much more than one sequence (a CPU: a
+      decode of 8 takes about twice one alone), not for a GPU, where batching is nearly free.
     - Starvation bound: a request of class 1..4 waiting ``max_wait_s`` is overdue: it goes ahead
       of fresh requests (in this same order among the overdue, so a burst longer than the bound
       is served as without aging) and is exempt from the guard. Past 1.625, 1.75, 1.875, 2 x
       ``max_wait_s`` (classes 1..4) it is late: the late go first, earliest first, so an
-      overload cannot starve anyone and a long burst still ends in class order.
+      overload cannot starve anyone and a long burst still ends in class order. Overdue
+      requests are exempt from the guard and the batch cap alike.
 
     A more urgent class displaces a running request for a seat, and class 0 for memory, as
     under ``semantic`` (with ``class_weights``, only class 0 displaces).
@@ -292,6 +303,7 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
     guard_s: float = DEFAULT_GUARD_S
     guard_tokens: int = DEFAULT_GUARD_TOKENS
     class_weights: tuple[float, ...] | None = None
+    urgent_batch_cap: int | None = None
     name = "semantic-guard"
     displaces_running = True
 
@@ -300,6 +312,10 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
         self._late_bounds_s = aging_bounds_s(2 * self.max_wait_s, LATE_FRACTIONS)
         if not self.guard_s >= 0 or self.guard_tokens < 0:
             raise ValueError("guard_s and guard_tokens must be >= 0")
+        if self.urgent_batch_cap is not None and (isinstance(self.urgent_batch_cap, bool)
+                                                  or not isinstance(self.urgent_batch_cap, int)
+                                                  or self.urgent_batch_cap < 0):
+            raise ValueError(f"urgent_batch_cap must be an integer >= 0, got {self.urgent_batch_cap!r}")
         self._inverse_weights = None
         if self.class_weights is not None:
             if len(self.class_weights) != NUM_PRIORITIES - 1 or not min(self.class_weights) > 0:
@@ -359,6 +375,20 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
     def make_waiting_queue(self) -> WaitingQueue:
         return AgingWaitingQueue(self.key, self.overdue_at, "key", self.late_at)
 
+    def _is_exempt(self, request: Request, now: float) -> bool:
+        """Never held back by the guard or the cap: the urgent themselves, and the overdue."""
+        return request.predicted_priority == 0 or request.promoted or now >= self.overdue_at(request)
+
+    def decodes_this_step(self, decodes: list[Request], now: float) -> list[Request]:
+        cap = self.urgent_batch_cap
+        if cap is None or not any(r.predicted_priority == 0 for r in decodes):
+            return decodes
+        exempt = [r for r in decodes if self._is_exempt(r, now)]
+        others = [r for r in decodes if not self._is_exempt(r, now)]
+        if len(others) <= cap:
+            return decodes
+        return exempt + heapq.nsmallest(cap, others, key=self.key)
+
     def prefill_guard(self, decodes: Sequence[Request], now: float) -> PrefillGuard | None:
         num_urgent = 0
         for request in decodes:
@@ -368,11 +398,7 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
             return None
         allowance = (self.guard_s if self._step_time is not None else self.guard_tokens) / num_urgent
 
-        def is_exempt(request: Request) -> bool:
-            return (request.predicted_priority == 0 or request.promoted
-                    or now >= self.overdue_at(request))
-
-        return PrefillGuard(allowance, self._step_time, is_exempt)
+        return PrefillGuard(allowance, self._step_time, lambda request: self._is_exempt(request, now))
 
 
 POLICIES: dict[str, Callable[[], Policy]] = {
@@ -384,7 +410,7 @@ POLICIES: dict[str, Callable[[], Policy]] = {
 
 POLICY_OPTIONS: dict[str, tuple[str, ...]] = {
     "semantic-aging": ("max_wait_s",),
-    "semantic-guard": ("max_wait_s", "guard_s", "class_weights"),
+    "semantic-guard": ("max_wait_s", "guard_s", "class_weights", "urgent_batch_cap"),
 }
 """Options a policy takes from the command line (flag ``--max-wait-s`` sets ``max_wait_s``)."""
 

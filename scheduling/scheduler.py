@@ -6,7 +6,8 @@ Each step, for every policy alike, within ``max_num_seqs`` requests,
 0. displacement: while the best waiting request cannot be admitted and ranks
    before the worst running one, preempt the worst if the policy allows it (for a
    seat, or, more sparingly, for KV memory);
-1. decodes the policy wants first (all of them, except for SLAI);
+1. decodes the policy wants first (all of them, except for SLAI; a policy's batch cap may
+   hold some back for this iteration);
 2. running requests part-way through their prefill continue, best first (chunked);
 3. waiting requests are admitted best first, until one does not fit (no skipping,
    so a large urgent request is not starved by small ones behind it);
@@ -128,11 +129,12 @@ class Scheduler:
         if self.policy.displaces_running and len(self.waiting):
             self._displace_for_waiting(now, plan, preempted_ids)
         self._make_room_for_decodes(plan, preempted_ids)
+        runnable = self.policy.decodes_this_step(self.decoding, now)
         if self.prefilling or len(self.waiting):
-            first, later = self.policy.split_decodes(self.decoding, now,
+            first, later = self.policy.split_decodes(runnable, now,
                                                      self.kv.num_used_blocks / self.kv.num_blocks)
         else:  # no prefill to make room for: every decode runs, whatever the policy
-            first, later = self.decoding, []
+            first, later = runnable, []
         reserved = self.kv.num_blocks_for_next_tokens(later) if later else 0
         self._schedule_decodes(first, plan)
         guard = (self.policy.prefill_guard(plan.decodes, now)

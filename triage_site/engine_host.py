@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from inference.engine import Engine, QueueSnapshot, StepRecord
+from inference.engine.policy_profiles import device_profile, engine_policy
 from inference.engine.engine_loop import EngineLoop, GenerationJob, GenerationResult
 from inference.prompts import call_messages, render_chat
 from scheduling.plan import BatchLimits
@@ -189,7 +190,8 @@ def _load_model():
 
 def _start_engine_loop() -> EngineLoop:
     model, tokenizer, device = _load_model()
-    engine = Engine(model, tokenizer, settings.TRIAGE_ENGINE_POLICY,
+    policy = engine_policy(settings.TRIAGE_ENGINE_POLICY, device_profile(device))
+    engine = Engine(model, tokenizer, policy,
                     BatchLimits(settings.TRIAGE_ENGINE_MAX_NUM_SEQS,
                                 settings.TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS),
                     settings.TRIAGE_ENGINE_KV_CAPACITY_TOKENS, device=device)
@@ -237,7 +239,13 @@ def serve_call(call_id: int, dispatch_number: int | None) -> str:
     silence_s = settings.TRIAGE_FLEET_ENGINE_SILENCE_S
     while True:
         with _db():
-            call = call_classify(call_id=call_id)  # normally rated at intake; this covers old messages
+            try:
+                call = call_classify(call_id=call_id)  # normally rated at intake; this covers old messages
+            except Call.DoesNotExist:
+                # Sent only after the call's row was committed, so it was deleted since: nothing to
+                # generate, and retrying would hold a worker thread for a call that cannot return.
+                logger.warning("call %s no longer exists: its message is dropped", call_id)
+                return "missing"
         if call.status in (CallStatus.DONE, CallStatus.FAILED):
             return call.status
         if dispatch_number is not None and call.dispatch_number != dispatch_number:

@@ -74,7 +74,7 @@ def test_fidelity_prints_one_row_per_priority_and_writes_the_figures(calibrated,
     slower = StringIO()
     call_command("fidelity", "--setting-file", str(slow), "--from-json", str(out_json), stdout=slower)
     assert "setting slow; real runs from" in slower.getvalue()
-    slow_all = next(line for line in slower.getvalue().splitlines() if line.startswith("fcfs") and " all " in line)
+    slow_all = next(line for line in slower.getvalue().splitlines() if line.split()[:2] == ["fcfs", "all"])
     assert float(slow_all.split()[4].rstrip("s")) > 1.9 * row_all["sim_mean_s"]  # arrivals do not scale
 
 

@@ -199,3 +199,9 @@ def test_a_worker_task_that_hits_an_outage_is_sent_again_not_dropped(monkeypatch
     monkeypatch.setattr(process_call, "retry_backoff", False)  # no wait in the test
     assert process_call.apply(args=(1, 0), throw=False).get() == "done"
     assert outcomes == [] and process_call.max_retries is None
+
+
+@pytest.mark.django_db(transaction=True)  # serve_call closes its connection, as a worker does
+def test_a_message_for_a_call_that_no_longer_exists_is_dropped_not_retried():
+    from triage_site.engine_host import serve_call
+    assert serve_call(987654, None) == "missing"  # returns: the message is acknowledged

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from triage_site.models import Scenario, ScenarioRun
-from triage_site.services.scenarios import scenario_run
+from triage_site.services.scenarios import ordered_policies, scenario_run
 from triage_site.views.scenarios import run_page_context
 
 
@@ -23,7 +23,7 @@ def scenario(db) -> Scenario:
 def test_every_compared_policy_runs_on_the_same_calls(scenario):
     run = scenario_run(scenario_id=scenario.pk)
     assert run.status == "done", run.error
-    summaries = run.results["policies"]
+    summaries = ordered_policies(run)
     assert list(summaries) == ["semantic", "fcfs", "pjf"]  # its own first; repeats dropped
     counts = {name: {p: g["requests"] for p, g in s["per_priority"].items()} for name, s in summaries.items()}
     assert counts["semantic"] == counts["fcfs"] == counts["pjf"]  # the same calls for each

@@ -269,8 +269,17 @@ def _run_on_simulator(run: ScenarioRun, calls: list[PlannedCall]) -> None:
     summaries = {name: metrics.summarize(simulate(requests, setting, make_policy(name), limits))
                  for name in [run.policy, *scenario.compared_policies]}
     results = report.to_json(setting.name, simulator_workload(scenario, calls, limits), summaries)
+    results["policy_order"] = list(summaries)  # a JSON object's key order is not kept by PostgreSQL
     ScenarioRun.objects.filter(pk=run.pk).update(results=results, num_calls=len(calls))
     _cap_note(run, calls)
+
+
+def ordered_policies(run: ScenarioRun) -> dict[str, dict]:
+    """A simulator run's summaries by policy, the run's own first, then as compared."""
+    results = run.results or {}
+    policies = results.get("policies", {})
+    order = results.get("policy_order") or [run.policy, *sorted(set(policies) - {run.policy})]
+    return {name: policies[name] for name in order if name in policies}
 
 
 def simulator_workload(scenario: Scenario, calls: list[PlannedCall], limits: BatchLimits) -> dict:
@@ -300,7 +309,7 @@ DEMO_SCENARIO = {
                    "labelled corpus.",
     "arrival_process": ArrivalProcess.POISSON, "rate_per_min": 6.0, "num_calls": 12,
     "weight_p0": 0.10, "weight_p1": 0.20, "weight_p2": 0.30, "weight_p3": 0.25, "weight_p4": 0.15,
-    "text_source": "corpus", "policy": "semantic", "target": ScenarioTarget.ENGINE, "setting": "",
+    "text_source": "corpus", "policy": "semantic-guard", "target": ScenarioTarget.ENGINE, "setting": "",
     "seed": 4, "max_calls": 50,
 }
 

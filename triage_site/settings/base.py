@@ -127,11 +127,11 @@ TRIAGE_GENERATION = ENV.generation or ("fleet" if ENV.broker_url else "embedded"
 if TRIAGE_GENERATION == "fleet" and not (ENV.broker_url and ENV.redis_url):
     raise ImproperlyConfigured("TRIAGE_GENERATION=fleet needs BROKER_URL (RabbitMQ, where calls wait) and "
                                "REDIS_URL (the channel layer that carries workers' live events).")
-# `semantic`: urgency first for every level, then predicted remaining work; the policy the fleet
-# benchmark measured (docs/BENCHMARKS.md, "Fleet on real workers"). `semantic-guard` (issue 10)
-# is urgency-first too and adds a prefill guard for class 0; it is not yet measured on the real
-# engine or workers, so it is not the default yet (TRIAGE_POLICY=semantic-guard selects it).
-TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic"
+# `semantic-guard`: urgency first for every level, then predicted remaining work, with the
+# iterations class-0 calls decode in kept lean for the device (inference/engine/policy_profiles.py:
+# on a CPU they decode alone). bench/engine_bench.py: P0 under load 1.38x idle against 2.86x for
+# `semantic`, throughput 0.97x transformers' continuous batching (docs/BENCHMARKS.md, issue 10).
+TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic-guard"
 TRIAGE_ENGINE_DEVICE = ENV.engine_device  # None: CUDA when available, else CPU
 TRIAGE_ENGINE_MAX_NEW_TOKENS = 160  # room for a card read out (about 120 tokens); a cut reply is never shown
 TRIAGE_ENGINE_MAX_NUM_SEQS = ENV.max_num_seqs or 8
@@ -170,6 +170,10 @@ CELERY_RESULT_BACKEND = None  # results live on the Call rows
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker waits out a broker restart, however long
+# AMQP heartbeats every 10 s: a connection a broker restart left half-open is found dead within
+# about 20 s and re-opened. With the default (120 s) a worker in tests/site/test_fleet.py took no
+# call for over 3 minutes after a restart while its peer, which had seen the reset, took them all.
+CELERY_BROKER_HEARTBEAT = 10
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

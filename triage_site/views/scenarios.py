@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from inference.levels import level
 from scheduling.report import format_value
 from triage_site.models import ScenarioRun, ScenarioRunStatus, ScenarioTarget
-from triage_site.services.scenarios import scenario_run_call_figures
+from triage_site.services.scenarios import ordered_policies, scenario_run_call_figures
 
 RECENT_RUNS = 50
 REFRESH_S = 5
@@ -85,7 +85,7 @@ def _simulator_groups(run: ScenarioRun) -> list[tuple[str, dict]]:
 def _policy_comparison(run: ScenarioRun) -> dict[str, Any] | None:
     """A simulator run that compared policies: mean latency per priority (by the calls' true
     level), overall mean and p99, and throughput, one row per policy; None for a single policy."""
-    policies = (run.results or {}).get("policies", {})
+    policies = ordered_policies(run)
     if len(policies) < 2:
         return None
     priorities = sorted({int(p) for summary in policies.values() for p in summary["per_priority"]})

@@ -22,7 +22,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from inference.levels import level
 from scheduling import report
 from triage_site.models import Scenario, ScenarioRun, ScenarioRunStatus, ScenarioTarget
-from triage_site.services.scenarios import (DEMO_SCENARIO_NAME, ensure_demo_scenario, scenario_run,
+from triage_site.services.scenarios import (DEMO_SCENARIO_NAME, ordered_policies, ensure_demo_scenario, scenario_run,
                                             scenario_run_call_figures, scenario_run_wait_for_calls)
 
 EXIT_USAGE = 2
@@ -72,7 +72,7 @@ class Command(BaseCommand):
                                returncode=EXIT_USAGE) from None
 
     def _print_simulator_run(self, run: ScenarioRun) -> None:
-        summaries = run.results["policies"]
+        summaries = ordered_policies(run)
         compared = [name for name in summaries if name != run.policy]
         self.stdout.write(f"run #{run.pk}: scenario {run.scenario.name!r} on the simulator "
                           f"({run.setting}), policy {run.policy}"
