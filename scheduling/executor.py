@@ -9,22 +9,23 @@ real engine's ``TorchExecutor`` (``inference/engine``) runs a model and returns 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from scheduling.plan import StepPlan
 from scheduling.step_time import StepTimeModel
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StepOutcome:
-    """What one executed plan took and produced."""
+    """What one executed plan took and produced (not frozen: one is made per simulated step,
+    and a frozen dataclass's constructor costs several times a plain one's)."""
 
     step_time_s: float
     """Time the plan took (all of its ``num_iterations``)."""
-    new_token_ids: Mapping[int, int | None] = field(default_factory=dict)
+    new_token_ids: Mapping[int, int | None] | None = None
     """Per scheduled request id, the token it produced, or None for a prefill chunk that has
-    not reached the end of its tokens. Empty for an executor that produces no tokens."""
+    not reached the end of its tokens. None from an executor that produces no tokens."""
     stopped_ids: frozenset[int] = frozenset()
     """Requests whose new token ends them early (end of sequence); the scheduler finishes
     them as well as those reaching their length."""

@@ -38,7 +38,7 @@ from scheduling.step_time import StepTimeModel
 from scheduling.waiting_queue import AgingWaitingQueue, Key
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StepUpdate:
     """What an applied step changed for the driver: requests that started and finished."""
 
@@ -163,8 +163,9 @@ class Scheduler:
             if not plan.is_steady:
                 raise ValueError("only a steady plan may be repeated")
             self.kv.allocate_tokens(plan.decodes, num_iterations)
-        for request_id in outcome.stopped_ids:
-            self._stop_after_next_token(plan, request_id)
+        if outcome.stopped_ids:
+            for request_id in outcome.stopped_ids:
+                self._stop_after_next_token(plan, request_id)
         finished: list[Request] = []
         for request in plan.decodes:
             request.num_computed_tokens += num_iterations

@@ -34,7 +34,7 @@ def test_the_sim_executor_charges_the_step_time_model_for_the_plan():
     outcome = SimExecutor(MODEL).run(plan)
     expected = MODEL.step_s(0, 0, [(30, 0), (31, 0), (32, 0)])
     assert outcome.step_time_s == pytest.approx(expected)
-    assert outcome.new_token_ids == {} and outcome.stopped_ids == frozenset()
+    assert outcome.new_token_ids is None and outcome.stopped_ids == frozenset()
     # A steady run of k iterations costs the closed-form sum.
     update = scheduler.update(plan, outcome, outcome.step_time_s)
     plan = scheduler.schedule(outcome.step_time_s)
