@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from dataclasses import dataclass
 
 from scheduling.executor import StepOutcome
@@ -371,12 +372,22 @@ class Scheduler:
         return self.step_time.swap_in_s(tokens) < self.step_time.prefill_s(tokens)
 
     def _admission_stays_blocked(self, blocked_by: str) -> bool:
-        """Will admission stay blocked while only decodes run? (Steady-plan test.)"""
-        if blocked_by in ("empty", "seqs"):
+        """Will admission stay blocked while only decodes run? (Steady-plan test.)
+
+        More decoding only shrinks free KV, so a KV-blocked head stays blocked, and a head the
+        prefill guard holds stays held while the same decodes run. Under aging the head can also
+        change with time alone; ``steady_horizon_s`` tells a driver until when it cannot.
+        """
+        if blocked_by in ("empty", "seqs", "kv"):
             return True
-        # More decoding only shrinks free KV, so a KV-blocked head stays blocked, unless
-        # the head itself can change with time (aging).
-        return blocked_by == "kv" and not isinstance(self.waiting, AgingWaitingQueue)
+        return blocked_by == "guard"
+
+    def steady_horizon_s(self, now: float) -> float:
+        """Until when a steady plan stays valid with no arrival or finish: the next time a
+        waiting request becomes overdue or late under aging (``math.inf`` otherwise)."""
+        if isinstance(self.waiting, AgingWaitingQueue):
+            return self.waiting.next_change_s(now)
+        return math.inf
 
     def _kv_iteration_limit(self, decodes: list[Request], limit: int) -> int:
         """Largest k <= limit such that k iterations of these decodes fit in the free blocks."""

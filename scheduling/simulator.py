@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -118,10 +119,13 @@ class Simulation:
 
     def _steady_iterations(self, plan: StepPlan, now: float) -> int:
         limit = self.scheduler.max_steady_iterations(plan)
-        if limit > 1 and self._events:
-            horizon = self._events[0][0] - now
-            limit = min(limit, self.step_time.decode_iterations_to_reach(
-                len(plan.decodes), plan.decode_context_tokens, horizon))
+        if limit > 1:
+            # Until the next event (an arrival) or the next time aging may change the head.
+            horizon = min(self._events[0][0] if self._events else math.inf,
+                          self.scheduler.steady_horizon_s(now)) - now
+            if horizon < math.inf:
+                limit = min(limit, self.step_time.decode_iterations_to_reach(
+                    len(plan.decodes), plan.decode_context_tokens, horizon))
         return limit
 
     def _push(self, when: float, rank: int, event: Arrival | StepEnd) -> None:

@@ -146,3 +146,14 @@ class AgingWaitingQueue(WaitingQueue):
         if now >= self.overdue_at(request):
             request.promoted = True
         return request
+
+    def next_change_s(self, now: float) -> float:
+        """The earliest time after ``now`` when a waiting request becomes overdue or late (the
+        head may then change with no arrival); ``math.inf`` if none will. A scan of the queue:
+        asked once per steady plan, while the queue is short or admission is blocked."""
+        soonest = math.inf
+        for heap in (self._by_deadline, self._by_late_deadline):
+            for when, _, version, request in heap:
+                if now < when < soonest and version == request.queue_version and not request.promoted:
+                    soonest = when
+        return soonest
