@@ -34,7 +34,7 @@ demo: venv migrate models
 # The research report: every policy on A100_7B across loads (Poisson, 50-120% of capacity) and in
 # the reference burst at vLLM's limits (KV-bound) and at 16 seqs (seat-bound), 5 seeds, 95%
 # confidence intervals, a conclusion computed from the numbers (scheduling/research_report.py).
-# About 4 CPU minutes; REPORT_JOBS=2 runs two regimes or seeds at a time.
+# About 1.5 CPU minutes (47 s wall with REPORT_JOBS=2, which runs two regimes or seeds at a time).
 REPORT_JOBS ?= 1
 report: venv
 	mkdir -p out
