@@ -93,7 +93,7 @@
       const entry = calls.get(delta.call_id);
       if (!entry || entry.response.length >= PREVIEW_CHARS) continue;
       entry.response = (entry.response + delta.text).slice(0, PREVIEW_CHARS);
-      entry.cells.reply.textContent = entry.response;
+      paintReply(entry);
     }
   }
 
@@ -170,16 +170,23 @@
     paintWaiting(entry, Date.now());
   }
 
-  /** While generating: the raw text streaming in. Once done: what the dispatcher may read out
-   * (the checked reply, or the vetted card when the reply failed), always with a note saying which. */
+  /** While generating: the raw text streaming in, greyed and marked as an unchecked draft (the
+   * card on the row is what to read meanwhile). Once done: what the dispatcher may read out (the
+   * checked reply, or the vetted card when the reply failed), always with a note saying which. */
   function paintReply(entry) {
     const summary = entry.summary;
     const cells = entry.cells;
     cells.note.textContent = "";
     cells.note.className = "reply-note";
+    cells.reply.className = "";
     if (summary.status === "failed") {
       cells.reply.textContent = summary.failure_reason;
     } else if (summary.reply_passed === null) {
+      if (entry.response || summary.status === "generating") {
+        cells.note.textContent = "Unchecked draft, being written: do not read it out; read the card";
+        cells.note.className = "reply-note draft";
+        cells.reply.className = "draft-text";
+      }
       cells.reply.textContent = entry.response;
     } else {
       const cut = summary.finish_reason === "length" ? " (reply cut at the length cap)" : "";

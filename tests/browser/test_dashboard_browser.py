@@ -161,6 +161,8 @@ def test_a_dispatcher_sees_calls_arrive_rated_answered_and_charted(server, page,
     streamed = len(response.text_content())
     page.wait_for_function(f"el => el.textContent.length > {streamed}", arg=response.element_handle(),
                            timeout=240_000)  # it grows while the engine writes
+    if row.locator(".col-status").text_content() == "generating":  # not yet checked: marked as a draft
+        assert row.locator(".col-response .reply-note").text_content().startswith("Unchecked draft")
     page.wait_for_function("el => el.textContent === 'done'", arg=row.locator(".col-status").element_handle(),
                            timeout=400_000)
     assert page.evaluate(plotly_points, "latency") == 1
