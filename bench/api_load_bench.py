@@ -41,7 +41,6 @@ import httpx2 as httpx
 
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
-sys.path.insert(0, str(BENCH_DIR.parent))
 
 from common import machine  # noqa: E402
 
@@ -160,8 +159,8 @@ def messages_in_broker(broker_url: str) -> int:
         for queue in ("gpu.urgent", "gpu"):
             try:
                 total += channel.queue_declare(queue, passive=True).message_count
-            except Exception:  # noqa: BLE001 - a queue never declared holds nothing
-                channel = connection.channel()
+            except Exception:  # noqa: BLE001 - a queue never declared holds nothing; the failed
+                channel = connection.channel()  # passive declare closed the channel: open another
     return total
 
 

@@ -154,7 +154,6 @@ def main(argv: list[str] | None = None) -> int:
     root = args.root.resolve()
     with tempfile.TemporaryDirectory(prefix="reliability-probe-") as tmp:
         env = server_env(root, Path(tmp) / "db.sqlite3", "default", sqlite_defaults=False)
-        env["LOAD_BENCH_GENERATION_OFF"] = "0"
         made = subprocess.run([sys.executable, "manage.py", "shell", "-c", SETUP], cwd=root, env=env,
                               capture_output=True, text=True, timeout=300)
         if made.returncode != 0:

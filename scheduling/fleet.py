@@ -127,15 +127,10 @@ class Replica(Simulation):
         else:
             self.busy = False
 
-    def _steady_iterations(self, plan: StepPlan, now: float) -> int:
-        # No event horizon: only a call given to this replica can change its plan, and take()
-        # cuts the run; aging can change its head with time alone, so that is the horizon.
-        limit = self.scheduler.max_steady_iterations(plan)
-        horizon = self.scheduler.steady_horizon_s(now)
-        if limit > 1 and horizon < math.inf:
-            limit = min(limit, self.step_time.decode_iterations_to_reach(
-                len(plan.decodes), plan.decode_context_tokens, horizon - now))
-        return limit
+    def _event_horizon_s(self) -> float:
+        # The fleet's heap holds every replica's events: only a call given to this replica can
+        # change its plan, and take() cuts the run then (aging's horizon still applies).
+        return math.inf
 
     def _cut_run(self, now: float) -> None:
         step = self.step

@@ -383,8 +383,9 @@ class SemanticGuard(DisplacesOnlyForUrgency, Policy):
         cap = self.urgent_batch_cap
         if cap is None or not any(r.predicted_priority == 0 for r in decodes):
             return decodes
-        exempt = [r for r in decodes if self._is_exempt(r, now)]
-        others = [r for r in decodes if not self._is_exempt(r, now)]
+        exempt, others = [], []
+        for request in decodes:
+            (exempt if self._is_exempt(request, now) else others).append(request)
         if len(others) <= cap:
             return decodes
         return exempt + heapq.nsmallest(cap, others, key=self.key)

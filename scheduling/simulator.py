@@ -121,12 +121,15 @@ class Simulation:
         limit = self.scheduler.max_steady_iterations(plan)
         if limit > 1:
             # Until the next event (an arrival) or the next time aging may change the head.
-            horizon = min(self._events[0][0] if self._events else math.inf,
-                          self.scheduler.steady_horizon_s(now)) - now
+            horizon = min(self._event_horizon_s(), self.scheduler.steady_horizon_s(now)) - now
             if horizon < math.inf:
                 limit = min(limit, self.step_time.decode_iterations_to_reach(
                     len(plan.decodes), plan.decode_context_tokens, horizon))
         return limit
+
+    def _event_horizon_s(self) -> float:
+        """When the next event may change the plan: the earliest event on the heap."""
+        return self._events[0][0] if self._events else math.inf
 
     def _push(self, when: float, rank: int, event: Arrival | StepEnd) -> None:
         heapq.heappush(self._events, (when, rank, next(self._sequence), event))

@@ -79,12 +79,11 @@ class StepTimeModel:
         """One iteration of ``plan`` (``plan.num_iterations`` of them for a steady decode run)."""
         if plan.num_iterations > 1:
             return self.decode_run_s(len(plan.decodes), plan.decode_context_tokens, plan.num_iterations)
-        if not plan.prefills and not plan.num_swapped_in_tokens:  # the common step: decodes only
-            return (self.c2 + self.host_overhead_s + self.c1 * plan.decode_context_tokens
-                    + self.per_decode_s * len(plan.decodes))
-        return self.step_s(len(plan.decodes), plan.decode_context_tokens,
-                           ((c.num_new_tokens, c.num_cached_tokens) for c in plan.prefills),
-                           plan.num_swapped_in_tokens)
+        total = self.step_s(len(plan.decodes), plan.decode_context_tokens,
+                            num_swapped_in_tokens=plan.num_swapped_in_tokens)
+        for chunk in plan.prefills:  # no tuple per chunk: most simulated steps are decode-only
+            total += self.prefill_s(chunk.num_new_tokens, chunk.num_cached_tokens)
+        return total
 
     def decode_run_s(self, num_decodes: int, context_sum: int, num_iterations: int) -> float:
         """Total time of ``num_iterations`` decode-only iterations of the same batch.

@@ -148,12 +148,29 @@ class AgingWaitingQueue(WaitingQueue):
         return request
 
     def next_change_s(self, now: float) -> float:
-        """The earliest time after ``now`` when a waiting request becomes overdue or late (the
-        head may then change with no arrival); ``math.inf`` if none will. A scan of the queue:
-        asked once per steady plan, while the queue is short or admission is blocked."""
+        """The earliest time after ``now`` at which the passing of time alone could change what
+        ``peek`` returns (a request becoming overdue or late); ``math.inf`` if nothing will.
+
+        Mirrors ``peek``, which looks only at the top of each deadline heap, so it is O(1)
+        amortised: a request already overdue (or late) at the top stays the head until it
+        leaves, since every other deadline in that heap is later. Called after ``peek(now)``
+        in the same step (the scheduler admits first), so no live deadline at or before ``now``
+        is still waiting to be moved.
+        """
+        if self.overdue_order == "deadline":
+            first = _peek_live(self._by_deadline)
+            if first is None or first.promoted:
+                return math.inf
+            deadline = self.overdue_at(first)
+            return deadline if deadline > now else math.inf
+        late = _peek_live(self._by_late_deadline)
         soonest = math.inf
-        for heap in (self._by_deadline, self._by_late_deadline):
-            for when, _, version, request in heap:
-                if now < when < soonest and version == request.queue_version and not request.promoted:
-                    soonest = when
+        if late is not None and not late.promoted:
+            late_at = self.late_at(late)
+            if late_at <= now:
+                return math.inf  # the earliest late request is the head until it leaves
+            soonest = late_at
+        overdue = _peek_live(self._by_deadline)
+        if overdue is not None:
+            soonest = min(soonest, max(self.overdue_at(overdue), now))  # now: not moved yet, no run
         return soonest

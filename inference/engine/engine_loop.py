@@ -83,7 +83,6 @@ class _InFlight:
     job: GenerationJob
     future: Future
     request_id: int | None = None
-    started: bool = False
     deltas: list[str] = field(default_factory=list)
 
 
@@ -233,9 +232,7 @@ class EngineLoop:
         if record is None:
             return
         for request_id in record.started_ids:
-            entry = self._by_request_id[request_id]
-            entry.started = True
-            self._notify("on_started", entry.job.key)
+            self._notify("on_started", self._by_request_id[request_id].job.key)
         if self._with_deltas:
             deltas = [(entry.job.key, "".join(entry.deltas)) for entry in self._with_deltas]
             for entry in self._with_deltas:

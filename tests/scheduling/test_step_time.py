@@ -207,3 +207,22 @@ def test_a_host_overhead_lengthens_an_idle_request_by_one_overhead_per_iteration
     base = simulate([request], setting, make_policy("fcfs"), BatchLimits()).requests[0].latency_s
     with_host = simulate([request], slow, make_policy("fcfs"), BatchLimits()).requests[0].latency_s
     assert with_host - base == pytest.approx(50 * 0.004)  # one prefill + 49 decode iterations
+
+
+@pytest.mark.parametrize("policy_name", ["semantic-aging", "semantic-guard"])
+def test_fast_forward_stops_where_aging_would_change_the_head(policy_name, monkeypatch):
+    # A seat-bound backlog with a short starvation bound: requests become overdue (and late)
+    # while steady runs decode, so runs must end at those times as single steps would see them.
+    requests = workloads.poisson(random.Random(5), rate_per_s=60.0, num_requests=150,
+                                 prompt_tokens=workloads.Uniform(1, 499),
+                                 output_tokens=workloads.Uniform(1, 498))
+    setting, limits = load_builtin_setting("A100_7B"), BatchLimits(8, 2048)
+    fast = simulate(requests, setting, make_policy(policy_name, max_wait_s=2.0), limits)
+    with monkeypatch.context() as patch:
+        patch.setattr(Scheduler, "max_steady_iterations", lambda self, plan: 1)
+        slow = simulate(requests, setting, make_policy(policy_name, max_wait_s=2.0), limits)
+    assert sum(r.promoted for r in fast.requests) > 20  # aging did reorder the backlog
+    assert len(fast.timeline) < 0.5 * len(slow.timeline)  # and runs were fast-forwarded
+    slow_times = {r.request_id: r.finish_time_s for r in slow.requests}
+    for request in fast.requests:
+        assert request.finish_time_s == pytest.approx(slow_times[request.request_id], rel=1e-9)

@@ -63,13 +63,14 @@ def run_page_context(run: ScenarioRun) -> dict[str, Any]:
     else:
         groups, columns = _engine_groups(run), ENGINE_COLUMNS
         still_changing = any(g["num_done"] + g["num_failed"] < g["num_calls"] for _, g in groups)
+    comparison = _policy_comparison(run)
     return {
         "run": run,
-        "comparison": _policy_comparison(run),
+        "comparison": comparison,
         "columns": [label for label, _, _ in columns],
         "rows": [(label, [format_value(group.get(key), kind) for _, key, kind in columns])
                  for label, group in groups],
-        "charts": _charts(run, groups) + _comparison_charts(run),
+        "charts": _charts(run, groups) + ([comparison["chart"]] if comparison else []),
         "refresh_s": REFRESH_S if run.status == ScenarioRunStatus.RUNNING or still_changing else None,
     }
 
@@ -106,11 +107,6 @@ def _policy_comparison(run: ScenarioRun) -> dict[str, Any] | None:
                                                   for p in priorities]}
                         for name, summary in policies.items()]}
     return {"columns": columns, "rows": rows, "chart": chart}
-
-
-def _comparison_charts(run: ScenarioRun) -> list[dict]:
-    comparison = _policy_comparison(run)
-    return [comparison["chart"]] if comparison else []
 
 
 def _engine_groups(run: ScenarioRun) -> list[tuple[str, dict]]:

@@ -109,11 +109,7 @@ class Command(BaseCommand):
             self.stdout.write(f"\n{result.policy}: {len(real.steps)} engine steps, busy "
                               f"{real.busy_s / span:.0%} of {span:.0f} s, mean output "
                               f"{sum(outputs) / len(outputs):.1f} tokens, wall {result.wall_s:.0f} s")
-            bias = step_time_bias(setting, real.steps)
-            self.stdout.write("the setting's step times against this run's own steps (total; "
-                              "felt by requests): " + ", ".join(
-                                  f"{kind} {total:+.1%}; {felt:+.1%} ({count})"
-                                  for kind, (count, total, felt) in bias.items()))
+            self.stdout.write(bias_line(step_time_bias(setting, real.steps)))
             self.stdout.write(format_rows(result.rows))
             self.stdout.flush()
 
@@ -124,10 +120,7 @@ class Command(BaseCommand):
         results = run_fidelity(model, trace, policies=policies, setting=setting, limits=limits,
                                max_new_tokens=options["max_new_tokens"], device=device,
                                on_policy=report, **timing)
-        missed = [f"{row.policy} P{row.priority}" for result in results for row in result.rows
-                  if row.priority is not None and not row.meets_target]
-        self.stdout.write("\ntarget (mean and p90 within 10% for priorities with >= 20 calls): "
-                          + (f"MISSED for {', '.join(missed)}" if missed else "met"))
+        self.stdout.write(target_line([row for result in results for row in result.rows]))
         if options["json"]:
             figures = _as_json(setting.name, options, results)
             options["json"].write_text(json.dumps(figures, indent=2) + "\n")
@@ -156,19 +149,26 @@ class Command(BaseCommand):
             raise CommandError(f"cannot use {options['from_json']}: {exc}", returncode=EXIT_USAGE) from None
         self.stdout.write(f"setting {setting.name}; real runs from {options['from_json']} "
                           f"({earlier['setting']} was the setting then)")
-        missed = []
+        all_rows = []
         for policy, real in runs.items():
             rows = compare(policy, real.outcomes, replay_simulated(real.outcomes, policy=policy, limits=limits,
                                                                    setting=setting))
-            bias = step_time_bias(setting, real.steps)
-            self.stdout.write(f"\n{policy}: the setting's step times against the run's own steps (total; felt "
-                              "by requests): " + ", ".join(f"{kind} {total:+.1%}; {felt:+.1%} ({count})"
-                                                           for kind, (count, total, felt) in bias.items()))
+            self.stdout.write(f"\n{policy}: " + bias_line(step_time_bias(setting, real.steps)))
             self.stdout.write(format_rows(rows))
-            missed += [f"{row.policy} P{row.priority}" for row in rows
-                       if row.priority is not None and not row.meets_target]
-        self.stdout.write("\ntarget (mean and p90 within 10% for priorities with >= 20 calls): "
-                          + (f"MISSED for {', '.join(missed)}" if missed else "met"))
+            all_rows += rows
+        self.stdout.write(target_line(all_rows))
+
+
+def bias_line(bias: dict[str, tuple[int, float, float]]) -> str:
+    return "the setting's step times against this run's own steps (total; felt by requests): " + ", ".join(
+        f"{kind} {total:+.1%}; {felt:+.1%} ({count})" for kind, (count, total, felt) in bias.items())
+
+
+def target_line(rows) -> str:
+    """The verdict over every checked priority row of every policy."""
+    missed = [f"{row.policy} P{row.priority}" for row in rows if row.priority is not None and not row.meets_target]
+    return ("\ntarget (mean and p90 within 10% for priorities with >= 20 calls): "
+            + (f"MISSED for {', '.join(missed)}" if missed else "met"))
 
 
 def _as_json(setting_name: str, options: dict, results) -> dict:
