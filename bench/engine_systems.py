@@ -35,6 +35,8 @@ class TimedRequest:
     prompt_ids: tuple[int, ...]
     arrival_s: float
     """Seconds after the run starts."""
+    predicted_output_tokens: int | None = None
+    """What our engine's length-aware policies rank by (None: the cap)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def run_engine(model: PreTrainedModel, policy: str, requests: Sequence[TimedRequ
         while next_arrival < len(pending) and pending[next_arrival].arrival_s <= now:
             request = pending[next_arrival]
             live[request.index] = engine.add_request(list(request.prompt_ids), priority=request.priority,
-                                                     max_new_tokens=config.max_new_tokens)
+                                                     max_new_tokens=config.max_new_tokens,
+                                                     predicted_output_tokens=request.predicted_output_tokens)
             next_arrival += 1
         if not engine.has_work:
             time.sleep(max(0.0, pending[next_arrival].arrival_s - now))

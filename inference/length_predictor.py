@@ -1,16 +1,18 @@
-"""Output-length prediction for the scheduler: the interface, a per-level baseline, its evaluation.
+"""Output-length prediction for the scheduler: the interface, the per-level baselines, evaluation.
 
-The response model does not exist yet, so there is nothing to learn from: the
-baseline encodes what a dispatcher-assist reply at each level would contain. It
-predicts in the reference's 50-token buckets (it returns bucket midpoints), since
-the scheduler only needs the rough size class, and claiming finer precision than
-a hand-set baseline has would mislead the SJF-style policies.
+The learned predictor (``inference.learned_length``) reads the request; the baselines here know
+only its level. ``LevelBaselinePredictor`` is the hand-set one the product used before the
+response model existed; ``LevelMedianPredictor`` is the fair one-length-per-level baseline, the
+median real reply length of each level. Both answer in the reference's 50-token buckets (bucket
+midpoints) or as medians: with one value per level, every call of a level is predicted the same,
+so "shortest predicted work first" inside a level falls back to arrival order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import median
 from typing import Protocol
 
 from inference.levels import NUM_LEVELS
@@ -83,23 +85,51 @@ class LevelBaselinePredictor:
         return predictions
 
 
-def default_length_predictor() -> LengthPredictor:
-    """The predictor the site and commands use until a learned one exists."""
-    return LevelBaselinePredictor()
+@dataclass(frozen=True)
+class LevelMedianPredictor:
+    """The median real reply length of each level (``fit`` on measured lengths)."""
+
+    tokens_by_level: Mapping[int, int]
+
+    @classmethod
+    def fit(cls, priorities: Sequence[int], output_tokens: Sequence[int]) -> LevelMedianPredictor:
+        by_level: dict[int, list[int]] = {}
+        for priority, tokens in zip(priorities, output_tokens, strict=True):
+            by_level.setdefault(priority, []).append(tokens)
+        overall = int(median(output_tokens))
+        return cls({lv: int(median(by_level[lv])) if lv in by_level else overall for lv in range(NUM_LEVELS)})
+
+    def predict(self, texts: Sequence[str], priorities: Sequence[int]) -> list[int]:
+        if len(texts) != len(priorities):
+            raise ValueError(f"{len(texts)} texts but {len(priorities)} priorities")
+        return [self.tokens_by_level[priority] for priority in priorities]
 
 
 def evaluate_lengths(predictor: LengthPredictor, rows: Sequence[LabelledCall],
                      width: int = BUCKET_WIDTH_TOKENS) -> dict[str, float | int | None]:
-    """Mean absolute error and same-bucket rate over the rows that know their ``output_tokens``.
+    """Mean absolute error, same-bucket rate and Kendall's tau-b over the rows that know their
+    ``output_tokens``.
 
-    Rows give their true level, so this measures the length model alone, not the
-    classifier's mistakes. With no such rows both figures are None and count is 0.
+    Rows give their true level, so this measures the length model alone, not the classifier's
+    mistakes. Tau is what shortest-predicted-first needs: how often two calls are put in the
+    right order (ties count as neither; None when either side is constant). With no such rows
+    every figure is None and count is 0.
     """
     known = [row for row in rows if row.output_tokens is not None]
     if not known:
-        return {"mae_tokens": None, "bucket_accuracy": None, "count": 0}
+        return {"mae_tokens": None, "bucket_accuracy": None, "kendall_tau": None, "count": 0}
     predicted = predictor.predict([r.text for r in known], [r.priority for r in known])
     true = [r.output_tokens for r in known if r.output_tokens is not None]
     mae = sum(abs(p - t) for p, t in zip(predicted, true)) / len(known)
     same = sum(bucket(p, width) == bucket(t, width) for p, t in zip(predicted, true))
-    return {"mae_tokens": mae, "bucket_accuracy": same / len(known), "count": len(known)}
+    return {"mae_tokens": mae, "bucket_accuracy": same / len(known),
+            "kendall_tau": kendall_tau(predicted, true), "count": len(known)}
+
+
+def kendall_tau(predicted: Sequence[float], true: Sequence[float]) -> float | None:
+    """Kendall's tau-b (scipy), None where it is undefined (a constant side, fewer than 2 rows)."""
+    from scipy.stats import kendalltau
+
+    if len(set(predicted)) < 2 or len(set(true)) < 2:
+        return None
+    return float(kendalltau(predicted, true).statistic)

@@ -32,12 +32,27 @@ def tiny_artefact_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir
     return out_dir
 
 
+@pytest.fixture(scope="session")
+def minilm_length_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A length model on MiniLM features, trained on 40 shipped reply lengths: for servers that run
+    a tiny LM, where the default (the response model's own features) would not fit."""
+    from inference.learned_length import MiniLMFeatures, train_length_predictor
+    from inference.reply_lengths import TABLE_DIR, read_table, with_output_tokens
+
+    table = read_table(next(TABLE_DIR.glob("*.jsonl")))
+    rows = [r for r in with_output_tokens(read_jsonl(CORPUS / "train.jsonl"), table) if r.output_tokens][:40]
+    out = tmp_path_factory.mktemp("length") / "length"
+    train_length_predictor([r.text for r in rows], [r.priority for r in rows], [r.output_tokens for r in rows],
+                           max_tokens=160, text_features=[MiniLMFeatures()]).save(out)
+    return out
+
+
 def _use_models(settings, encoder_dir: Path) -> None:
-    from triage_site.triage import get_classifier, get_length_predictor
+    from triage_site.triage import get_classifier
     settings.TRIAGE_CLASSIFIER = "encoder"
     settings.TRIAGE_ENCODER_DIR = encoder_dir
     get_classifier.cache_clear()  # the process keeps one classifier; tests switch it
-    get_length_predictor.cache_clear()
+    # The learned length predictor does not depend on the classifier: the real one stays loaded.
 
 
 @pytest.fixture

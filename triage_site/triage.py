@@ -6,9 +6,10 @@ from functools import lru_cache
 
 from django.conf import settings
 
-from inference.length_predictor import LengthPredictor, default_length_predictor
+from inference.length_predictor import LengthPredictor, LevelBaselinePredictor
 from inference.triage.base import UrgencyClassifier
 from inference.triage.registry import load_classifier
+from triage_site.settings.env import LENGTH_PREDICTOR_KINDS
 
 
 def load_configured_classifier(kind: str | None = None, *, red_flags: bool = True) -> UrgencyClassifier:
@@ -16,6 +17,19 @@ def load_configured_classifier(kind: str | None = None, *, red_flags: bool = Tru
     with the red-flag layer on top unless ``red_flags`` is False."""
     return load_classifier(kind or settings.TRIAGE_CLASSIFIER, encoder_dir=settings.TRIAGE_ENCODER_DIR,
                            lm_dir=settings.TRIAGE_LM_DIR, red_flags=red_flags)
+
+
+def load_configured_length_predictor(kind: str | None = None) -> LengthPredictor:
+    """The length predictor of ``kind`` (default: TRIAGE_LENGTH_PREDICTOR). The learned one raises
+    ``LengthModelNotFound`` when it was not built, rather than silently predicting per level."""
+    from inference.learned_length import LearnedLengthPredictor
+
+    kind = kind or settings.TRIAGE_LENGTH_PREDICTOR
+    if kind == "learned":
+        return LearnedLengthPredictor.load(settings.TRIAGE_LENGTH_DIR, models_dir=settings.MODELS_DIR)
+    if kind == "level-baseline":
+        return LevelBaselinePredictor()
+    raise ValueError(f"TRIAGE_LENGTH_PREDICTOR must be one of {LENGTH_PREDICTOR_KINDS}, got {kind!r}")
 
 
 @lru_cache(maxsize=1)
@@ -26,4 +40,4 @@ def get_classifier() -> UrgencyClassifier:
 
 @lru_cache(maxsize=1)
 def get_length_predictor() -> LengthPredictor:
-    return default_length_predictor()
+    return load_configured_length_predictor()

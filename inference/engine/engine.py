@@ -67,7 +67,8 @@ class Engine:
                     on_token: Callable[[TokenEvent], None] | None = None) -> EngineRequest:
         """Queue a prompt (text, or token ids) at urgency ``priority`` (0 most urgent).
 
-        ``predicted_output_tokens`` is what length-aware policies rank by (default: the cap).
+        ``predicted_output_tokens`` is what length-aware policies rank by (default: the cap; a
+        prediction above the cap is cut to it, since no reply can run longer).
         Raises ValueError for a bad argument or a request the KV budget could never hold.
         """
         prompt_ids = self._encode(prompt)
@@ -77,7 +78,7 @@ class Engine:
             raise ValueError(f"request_id {request_id} is already in use")
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
-        if predicted_output_tokens is None:
+        if predicted_output_tokens is None or predicted_output_tokens > max_new_tokens:
             predicted_output_tokens = max_new_tokens
         request = Request(request_id, self._now(), len(prompt_ids), max_new_tokens, priority,
                           predicted_output_tokens=predicted_output_tokens)

@@ -101,7 +101,7 @@ def replay_real(model, trace: Sequence[TraceCall], *, policy: str, limits: Batch
         request = engine.requests[call.request_id].request
         lag = lag_s[call.request_id]  # engine times count from when it was added, not due
         outcomes.append(Outcome(call.request_id, call.priority, call.arrival_s, len(call.prompt_ids),
-                                request.num_output_tokens, call.predicted_output_tokens,
+                                request.num_output_tokens, request.predicted_output_tokens,  # as ranked
                                 request.latency_s + lag, request.ttft_s + lag))
     return RealRun(outcomes, samples_from(engine.step_records))
 

@@ -30,7 +30,7 @@ SERVER_START_S = 120
 # -- the real server ----------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, tiny_lm_dir, tiny_artefact_dir):
+def server(tmp_path_factory, tiny_lm_dir, tiny_artefact_dir, minilm_length_dir):
     """daphne on a free port, embedded set-up: SQLite file, in-memory channel layer, the engine
     in the web process on the tiny LM, the tiny classifier. Yields (base URL, token)."""
     root = tmp_path_factory.mktemp("server")
@@ -38,6 +38,7 @@ def server(tmp_path_factory, tiny_lm_dir, tiny_artefact_dir):
     (models / "triage").mkdir(parents=True)
     (models / MODEL).symlink_to(tiny_lm_dir, target_is_directory=True)
     (models / "triage" / "minilm").symlink_to(tiny_artefact_dir, target_is_directory=True)
+    (models / "length").symlink_to(minilm_length_dir, target_is_directory=True)
     env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "TRIAGE_DEVICE")}
     env.update(DJANGO_SETTINGS_MODULE="triage_site.settings.local", DJANGO_DEBUG="0",
                DJANGO_SECRET_KEY="test-only", DATABASE_URL=f"sqlite:///{root / 'db.sqlite3'}",
@@ -309,3 +310,8 @@ def test_in_this_process_a_completion_is_an_api_call_answering_the_clients_messa
     assert call.max_new_tokens == 5  # capped by TRIAGE_API_MAX_TOKENS
     assert call.override_priority == 3 and call.predicted_priority in range(5)
     assert completion["usage"]["completion_tokens"] == call.output_tokens
+    # The length predictor read the whole chat (what the engine answers), not only the last turn.
+    from inference.learned_length import messages_text
+    from triage_site.triage import get_length_predictor
+    assert call.predicted_output_tokens == get_length_predictor().predict(
+        [messages_text(call.chat_messages)], [call.predicted_priority])[0]

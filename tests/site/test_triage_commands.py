@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -46,7 +47,25 @@ def test_triage_eval_reports_and_writes_the_documented_figures(tiny_classifier_s
                 "over_triage_rate", "confusion"):
         assert key in figures
     assert sum(map(sum, figures["confusion"])) == 3
-    assert figures["length"]["count"] == 1
+    assert figures["length_count"] == 1 and figures["length_predictor"] == "learned"
+    assert figures["length_kendall_tau"] is None  # one row cannot be ordered
+    assert figures["length_mae_tokens"] >= 0 and figures["length_bucket_accuracy"] in (0.0, 1.0)
+
+
+def test_triage_eval_scores_lengths_on_the_test_calls_whose_replies_were_generated(
+        tiny_classifier_settings, tmp_path):
+    """The shipped length table gives test-split rows their real reply lengths by id: the learned
+    predictor orders them better than one length per level."""
+    from inference.reply_lengths import read_table, table_path
+
+    out_json = tmp_path / "figures.json"
+    call_command("triage_eval", "--data", "test", "--json", str(out_json))
+    figures = json.loads(out_json.read_text())
+    table = read_table(table_path("smollm2-135m-instruct", settings.TRIAGE_LENGTH_MAX_NEW_TOKENS))
+    assert figures["length_count"] == sum(entry.id.startswith("test-") for entry in table) > 100
+    # One length per level orders nothing within a level (None when every prediction is the same).
+    assert figures["length_kendall_tau"] > (figures["length_baselines"]["level-median"]["kendall_tau"] or 0.0)
+    assert figures["length_mae_tokens"] < figures["length_baselines"]["level-baseline"]["mae_tokens"]
 
 
 def test_triage_eval_names_the_bad_line_of_a_malformed_file(tiny_classifier_settings, tmp_path):

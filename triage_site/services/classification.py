@@ -22,7 +22,7 @@ def call_classify(*, call_id: int) -> Call:
     from triage_site.triage import get_classifier, get_length_predictor
     try:
         triage = get_classifier().classify([call.text])[0]
-        predicted_tokens = get_length_predictor().predict([call.text], [triage.priority])[0]
+        predicted_tokens = get_length_predictor().predict([length_input(call)], [triage.priority])[0]
     except Exception as exc:  # noqa: BLE001 - any failure must end in a visible FAILED state
         logger.exception("call %s: classification failed", call.pk)
         return call_fail(call_id=call.pk, reason=f"classification failed: {type(exc).__name__}: {exc}")
@@ -37,6 +37,12 @@ def call_classify(*, call_id: int) -> Call:
         logger.info("call %s classified as level %s by %s", call.pk, triage.priority, triage.classifier)
         live.publish_call(call)
     return call
+
+
+def length_input(call: Call) -> str:
+    """What the length predictor reads: a chat's messages (what the engine answers), else the call."""
+    from inference.learned_length import messages_text
+    return messages_text(call.chat_messages) if call.chat_messages else call.text
 
 
 def _choose_cards(call: Call) -> list[dict]:

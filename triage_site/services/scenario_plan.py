@@ -9,9 +9,10 @@ The simulator needs token counts the engine would measure. They are estimated, n
 
 - prompt tokens: ``PROMPT_TOKENS_PER_WORD`` per word of the system prompt plus the transcript,
   plus ``CHAT_TEMPLATE_TOKENS`` for the chat template's markers;
-- output tokens: lognormal, median the per-level reply length of the length predictor's baseline
-  (``LEVEL_BASE_TOKENS[level]`` + half a token per transcript word, at most 100), sigma
-  ``OUTPUT_TOKENS_SIGMA``; the scheduler's prediction is that baseline's bucketed guess.
+- output tokens: the response model's real reply length (``inference.reply_lengths``): a
+  corpus call's own, measured on the engine; a generated call's drawn from the real lengths of
+  its level. The scheduler's prediction is the given length predictor's (the site passes the
+  configured one, learned by default), so the simulator sees the same signal as the engine.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ import itertools
 import math
 import random
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-from inference.length_predictor import LEVEL_BASE_TOKENS, LevelBaselinePredictor
+from inference.reply_lengths import ReplyLengthSource, read_table
 from inference.levels import NUM_LEVELS
 from inference.prompts import system_prompt
 from inference.triage.evaluation import read_jsonl
@@ -43,9 +44,6 @@ CORPUS_SPLIT = "test.jsonl"
 PROMPT_TOKENS_PER_WORD = 1.3
 """English words to BPE tokens (SmolLM2's and Llama-style tokenizers give about 1.2-1.4)."""
 CHAT_TEMPLATE_TOKENS = 12
-OUTPUT_TOKENS_SIGMA = 0.3
-TOKENS_PER_TRANSCRIPT_WORD = 0.5
-MAX_TRANSCRIPT_TOKENS = 100
 
 
 @dataclass(frozen=True)
@@ -186,28 +184,30 @@ def estimated_prompt_tokens(text: str, level: int) -> int:
     return CHAT_TEMPLATE_TOKENS + math.ceil(PROMPT_TOKENS_PER_WORD * words)
 
 
-def median_output_tokens(text: str, level: int) -> float:
-    extra = min(TOKENS_PER_TRANSCRIPT_WORD * len(text.split()), MAX_TRANSCRIPT_TOKENS)
-    return LEVEL_BASE_TOKENS[level] + extra
-
-
-def simulator_requests(calls: Sequence[PlannedCall], seed: int) -> list[Request]:
-    """The plan as simulator requests (ids in arrival order); lengths drawn from their own rng,
-    so they never shift the plan's draws."""
+def simulator_requests(calls: Sequence[PlannedCall], seed: int, lengths: ReplyLengthSource,
+                       predict_lengths: Callable[[list[str], list[int]], list[int]]) -> list[Request]:
+    """The plan as simulator requests (ids in arrival order). True lengths come from ``lengths``
+    (draws from their own rng, so they never shift the plan's); ``predict_lengths(texts,
+    levels)`` is what the scheduler ranks by."""
     rng = random.Random(f"scenario-lengths:{seed}")
-    predictor = LevelBaselinePredictor()
-    requests = []
-    for request_id, call in enumerate(calls):
-        output_tokens = max(1, round(rng.lognormvariate(
-            math.log(median_output_tokens(call.text, call.level)), OUTPUT_TOKENS_SIGMA)))
-        requests.append(Request(
-            request_id=request_id, arrival_time_s=call.arrival_s,
-            prompt_tokens=estimated_prompt_tokens(call.text, call.level),
-            output_tokens=output_tokens, priority=call.level,
-            predicted_output_tokens=predictor.predict([call.text], [call.level])[0]))
-    return requests
+    predicted = predict_lengths([call.text for call in calls], [call.level for call in calls]) if calls else []
+    return [Request(request_id=request_id, arrival_time_s=call.arrival_s,
+                    prompt_tokens=estimated_prompt_tokens(call.text, call.level),
+                    output_tokens=lengths.output_tokens(call.text, call.level, rng), priority=call.level,
+                    predicted_output_tokens=prediction)
+            for request_id, (call, prediction) in enumerate(zip(calls, predicted, strict=True))]
+
+
+def corpus_reply_lengths(corpus_dir: Path, table: Path) -> ReplyLengthSource:
+    """The real reply lengths of the corpus's test-split calls (the ones scenarios draw)."""
+    return _reply_lengths(Path(corpus_dir) / CORPUS_SPLIT, Path(table))
+
+
+@lru_cache(maxsize=2)
+def _reply_lengths(corpus_file: Path, table: Path) -> ReplyLengthSource:
+    return ReplyLengthSource.from_table(read_table(table), read_jsonl(corpus_file))
 
 
 LENGTHS_DESCRIPTION = (f"prompt: {PROMPT_TOKENS_PER_WORD} tokens a word of system prompt + "
-                       f"transcript + {CHAT_TEMPLATE_TOKENS}; output: lognormal, median the "
-                       f"per-level baseline reply length, sigma {OUTPUT_TOKENS_SIGMA}")
+                       f"transcript + {CHAT_TEMPLATE_TOKENS}; output: the response model's real reply "
+                       "lengths (a corpus call's own, else drawn from its level's)")

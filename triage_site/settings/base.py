@@ -134,6 +134,8 @@ if TRIAGE_GENERATION == "fleet" and not (ENV.broker_url and ENV.redis_url):
 TRIAGE_ENGINE_POLICY = ENV.engine_policy or "semantic-guard"
 TRIAGE_ENGINE_DEVICE = ENV.engine_device  # None: CUDA when available, else CPU
 TRIAGE_ENGINE_MAX_NEW_TOKENS = 160  # room for a card read out (about 120 tokens); a cut reply is never shown
+# The replies the length model learns from are generated with the same cap the engine applies.
+TRIAGE_LENGTH_MAX_NEW_TOKENS = TRIAGE_ENGINE_MAX_NEW_TOKENS
 TRIAGE_ENGINE_MAX_NUM_SEQS = ENV.max_num_seqs or 8
 TRIAGE_ENGINE_MAX_NUM_BATCHED_TOKENS = 512
 TRIAGE_ENGINE_KV_CAPACITY_TOKENS = 16384
@@ -197,6 +199,11 @@ MODELS_DIR = Path(ENV.models_dir) if ENV.models_dir else BASE_DIR / "models"
 TRIAGE_ENCODER_DIR = MODELS_DIR / "triage" / "minilm"
 TRIAGE_LM_DIR = MODELS_DIR / "smollm2-135m-instruct"
 TRIAGE_CORPUS_DIR = BASE_DIR / "inference" / "data" / "triage_corpus"
+# Output-length predictor: "learned" (a ridge head on MiniLM embeddings, trained by `manage.py
+# train_length` on the response LM's real reply lengths) or "level-baseline" (one hand-set length
+# per level, the product's predictor before the response model existed); env TRIAGE_LENGTH_PREDICTOR.
+TRIAGE_LENGTH_PREDICTOR = ENV.length_predictor or "learned"
+TRIAGE_LENGTH_DIR = MODELS_DIR / "length"
 
 # Call text is patient data and must never be logged: log messages carry ids
 # (call id, request id, user id) and numbers only. SQL logging stays off because

@@ -23,6 +23,8 @@ _FALSE = frozenset({"0", "false", "no", "off"})
 _REDIS_SCHEMES = frozenset({"redis", "rediss", "unix"})
 _BROKER_SCHEMES = frozenset({"amqp", "amqps", "pyamqp"})
 GENERATION_BACKENDS = ("embedded", "fleet", "off")
+LENGTH_PREDICTOR_KINDS = ("learned", "level-baseline")
+"""The output-length predictors (``triage_site.triage.load_configured_length_predictor``)."""
 """Where calls are generated (``triage_site.generation``): this process, GPU workers, nowhere."""
 
 
@@ -36,6 +38,7 @@ class Env:
     database: dict[str, Any] | None
     redis_url: str | None
     triage_classifier: str | None = None
+    length_predictor: str | None = None
     models_dir: str | None = None
     engine_policy: str | None = None
     engine_device: str | None = None
@@ -63,6 +66,8 @@ def read_env(environ: Mapping[str, str]) -> Env:
         redis_url=None if redis_url is None else parse_redis_url(redis_url),
         triage_classifier=parse_choice("TRIAGE_CLASSIFIER", values.get("TRIAGE_CLASSIFIER"),
                                        CLASSIFIER_KINDS),
+        length_predictor=parse_choice("TRIAGE_LENGTH_PREDICTOR", values.get("TRIAGE_LENGTH_PREDICTOR"),
+                                      LENGTH_PREDICTOR_KINDS),
         models_dir=values.get("TRIAGE_MODELS_DIR"),
         engine_policy=parse_choice("TRIAGE_POLICY", values.get("TRIAGE_POLICY"), tuple(POLICIES)),
         engine_device=values.get("TRIAGE_DEVICE"),

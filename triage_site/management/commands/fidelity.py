@@ -64,7 +64,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         from inference.fidelity import (CpuClock, build_trace, format_rows, reply_prompt_ids,
                                         run_fidelity, step_time_bias)
-        from inference.length_predictor import default_length_predictor
+        from triage_site.triage import get_length_predictor
         from inference.triage.evaluation import DatasetError, read_jsonl
         from scheduling.hardware import SettingError, load_setting_file
         from scheduling.plan import BatchLimits
@@ -90,7 +90,7 @@ class Command(BaseCommand):
 
         trace = build_trace(calls, lambda text: reply_prompt_ids(tokenizer, text),
                             num_requests=options["num_requests"], rate_per_s=options["rate"],
-                            seed=options["seed"], predict_lengths=default_length_predictor().predict)
+                            seed=options["seed"], predict_lengths=get_length_predictor().predict)
         longest = max(len(call.prompt_ids) for call in trace) + options["max_new_tokens"]
         if longest > setting.kv_capacity_tokens:
             raise CommandError(f"the setting's KV capacity ({setting.kv_capacity_tokens} tokens) "

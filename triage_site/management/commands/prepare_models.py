@@ -16,7 +16,7 @@ INFERENCE_DIR = Path(__file__).resolve().parents[3] / "inference"
 
 class Command(BaseCommand):
     help = ("Convert the shipped SmolLM2 GGUF, train the urgency classifier and its complaint head "
-            "(which cards a call needs), each only if missing.")
+            "(which cards a call needs) and the output-length model, each only if missing.")
 
     def handle(self, *args, **options) -> None:
         from django.conf import settings
@@ -44,6 +44,15 @@ class Command(BaseCommand):
             restored = restore_or_build(encoder_dir, key, train_both)
             self.stdout.write(f"classifier and complaint head {'copied from the build cache' if restored else 'trained'}")
         self.stdout.write(f"classifier and complaint head ready in {encoder_dir}")
+
+        length_dir = Path(settings.TRIAGE_LENGTH_DIR)
+        if not (length_dir / "length.json").is_file():
+            from inference.reply_lengths import TABLE_DIR
+            key = inputs_key([TABLE_DIR, INFERENCE_DIR / "learned_length.py", smollm2_gguf_path(),
+                              INFERENCE_DIR / "encoder.py", corpus_dir / "train.jsonl"])
+            restored = restore_or_build(length_dir, key, lambda: call_command("train_length", stdout=self.stdout))
+            self.stdout.write(f"length model {'copied from the build cache' if restored else 'trained'}")
+        self.stdout.write(f"length model ready in {length_dir}")
 
 
 def _is_built(encoder_dir: Path) -> bool:

@@ -1,4 +1,5 @@
-"""`manage.py triage_eval`: accuracy, macro-F1, confusion and under-triage of a classifier on JSONL sets."""
+"""`manage.py triage_eval`: accuracy, macro-F1, confusion and under-triage of a classifier on JSONL sets,
+and the output-length predictor's MAE, bucket accuracy and Kendall tau where reply lengths are known."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from inference.levels import LEVELS
 from inference.triage.eval_sets import eval_set_paths
 from inference.triage.evaluation import DatasetError, read_jsonl
 from inference.triage.registry import CLASSIFIER_KINDS
+from triage_site.length_evaluation import LengthEvaluation, format_length_figures
 from triage_site.triage import load_configured_classifier
 
 
@@ -30,7 +32,6 @@ class Command(BaseCommand):
                                                       "set's at the top level, every set under 'sets')")
 
     def handle(self, *args, **options) -> None:
-        from inference.length_predictor import default_length_predictor, evaluate_lengths
         from inference.triage.evaluation import evaluate
 
         names = eval_set_paths(settings.TRIAGE_CORPUS_DIR)
@@ -43,10 +44,11 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from None
         if options["json"] is not None and not options["json"].parent.is_dir():
             raise CommandError(f"output folder {options['json'].parent} does not exist", returncode=2)
+        lengths = LengthEvaluation.from_settings()
         per_set = {}
         for path, rows in rows_per_set:
             figures = evaluate(classifier, rows)
-            figures["length"] = evaluate_lengths(default_length_predictor(), rows)
+            figures.update(lengths.figures(rows))
             per_set[str(path)] = figures
             self.stdout.write(format_figures(classifier.name, path, figures))
         if options["json"]:
@@ -76,12 +78,7 @@ def format_figures(name: str, data: Path, figures: dict) -> str:
     lines.append("      " + "".join(f"{f'P{level.value}':>6s}" for level in LEVELS))
     for level, row in zip(LEVELS, figures["confusion"]):
         lines.append(f"{f'P{level.value}':>6s}" + "".join(f"{count:6d}" for count in row))
-    length = figures.get("length") or {}
-    if length.get("count"):
-        lines.append(f"length predictor: MAE {length['mae_tokens']:.1f} tokens, 50-token bucket "
-                     f"accuracy {length['bucket_accuracy']:.1%} ({length['count']} calls with lengths)")
-    else:
-        lines.append("length predictor: no output_tokens in the data, not evaluated")
+    lines.extend(format_length_figures(figures))
     if figures.get("calls_per_s"):
         lines.append(f"{figures['calls_per_s']:.0f} calls/s")
     return "\n".join(lines)
