@@ -37,6 +37,8 @@ WEIGHTS_FILE = "length_head.npz"
 METADATA_FILE = "length.json"
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0)
 FEATURE_KINDS = ("response-lm", "minilm")
+CACHE_SIZE = 4096
+"""Predictions kept per (text, level); more than this and the cache starts over."""
 
 
 class LengthModelNotFound(FileNotFoundError):
@@ -133,6 +135,7 @@ class LearnedLengthPredictor:
         self.edges = np.asarray(edges, dtype=np.float64)
         self.tokens = np.asarray(tokens, dtype=np.int64)
         self.metadata = dict(metadata or {})
+        self._cache: dict[tuple[str, int], int] = {}
 
     def scores(self, texts: Sequence[str], priorities: Sequence[int]) -> np.ndarray:
         """The ridge score (predicted log tokens): higher means a longer reply."""
@@ -148,10 +151,14 @@ class LearnedLengthPredictor:
             raise ValueError(f"{len(texts)} texts but {len(priorities)} priorities")
         if not texts:
             return []
-        unique = list(dict.fromkeys(zip(texts, priorities)))  # a scenario repeats corpus calls
-        bins = np.digitize(self.scores([t for t, _ in unique], [p for _, p in unique]), self.edges)
-        tokens = {key: int(self.tokens[b]) for key, b in zip(unique, bins)}
-        return [tokens[key] for key in zip(texts, priorities)]
+        # Scenarios draw the same corpus calls again and again: each (text, level) is scored once.
+        unseen = [key for key in dict.fromkeys(zip(texts, priorities)) if key not in self._cache]
+        if unseen:
+            if len(self._cache) + len(unseen) > CACHE_SIZE:
+                self._cache.clear()
+            bins = np.digitize(self.scores([t for t, _ in unseen], [p for _, p in unseen]), self.edges)
+            self._cache.update((key, int(self.tokens[b])) for key, b in zip(unseen, bins))
+        return [self._cache[key] for key in zip(texts, priorities)]
 
     def save(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
