@@ -36,14 +36,17 @@ class Command(BaseCommand):
             return
         cap = settings.TRIAGE_LENGTH_MAX_NEW_TOKENS
         table = table_path(Path(settings.TRIAGE_LM_DIR).name, cap)
+        missing = (f"{table} holds no train-split call: run 'python manage.py generate_replies "
+                   "--split train --limit N' first")
+        if not table.is_file():
+            raise CommandError(missing, returncode=2)
         try:
             rows = with_output_tokens(read_jsonl(settings.TRIAGE_CORPUS_DIR / "train.jsonl"), read_table(table))
         except (DatasetError, OSError, ValueError) as exc:
             raise CommandError(str(exc), returncode=2) from None
         known = [row for row in rows if row.output_tokens is not None]
         if not known:
-            raise CommandError(f"{table} holds no train-split call: run 'python manage.py generate_replies "
-                               "--split train --limit N' first", returncode=2)
+            raise CommandError(missing, returncode=2)
         lm_dir = Path(settings.TRIAGE_LM_DIR)
         candidates = [load_features(kind, lm_dir=lm_dir) for kind in options["features"]]
         predictor = train_length_predictor(
