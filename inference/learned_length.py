@@ -137,6 +137,10 @@ class LearnedLengthPredictor:
         self.metadata = dict(metadata or {})
         self._cache: dict[tuple[str, int], int] = {}
 
+    def cache_clear(self) -> None:
+        """Forget the kept predictions (benchmarks time the model, not the cache)."""
+        self._cache.clear()
+
     def scores(self, texts: Sequence[str], priorities: Sequence[int]) -> np.ndarray:
         """The ridge score (predicted log tokens): higher means a longer reply."""
         features = length_features(self.text_features, texts, priorities)

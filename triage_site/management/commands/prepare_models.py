@@ -49,7 +49,8 @@ class Command(BaseCommand):
         if not (length_dir / "length.json").is_file():
             from inference.reply_lengths import TABLE_DIR
             key = inputs_key([TABLE_DIR, INFERENCE_DIR / "learned_length.py", smollm2_gguf_path(),
-                              INFERENCE_DIR / "encoder.py", corpus_dir / "train.jsonl"])
+                              INFERENCE_DIR / "encoder.py", corpus_dir / "train.jsonl",
+                              Path(__file__).with_name("train_length.py")])
             restored = restore_or_build(length_dir, key, lambda: call_command("train_length", stdout=self.stdout))
             self.stdout.write(f"length model {'copied from the build cache' if restored else 'trained'}")
         self.stdout.write(f"length model ready in {length_dir}")

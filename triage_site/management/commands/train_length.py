@@ -13,6 +13,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inference.learned_length import FEATURE_KINDS
+
+DEFAULT_FEATURES = ("minilm",)
+"""Intake rates every call in the request that stores it; the response model's features cost 137 ms a
+call there on a 2-core CPU and cut a burst's accepted calls/s from 18 to 1.7 (docs/BENCHMARKS.md)."""
 from inference.triage.evaluation import DatasetError, read_jsonl
 
 
@@ -21,8 +25,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--out", type=Path, default=settings.TRIAGE_LENGTH_DIR)
-        parser.add_argument("--features", nargs="+", choices=FEATURE_KINDS, default=list(FEATURE_KINDS),
-                            help="feature sets to try; the best by 5-fold Kendall tau is kept (default: both)")
+        parser.add_argument("--features", nargs="+", choices=FEATURE_KINDS, default=list(DEFAULT_FEATURES),
+                            help="feature sets to try; the best by 5-fold Kendall tau is kept (default: minilm; "
+                                 "response-lm ranks better but makes intake 14x slower on a CPU, "
+                                 "docs/BENCHMARKS.md)")
         parser.add_argument("--if-missing", action="store_true",
                             help="do nothing when a model is already there (set-up)")
 
