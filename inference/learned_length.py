@@ -156,13 +156,17 @@ class LearnedLengthPredictor:
         if not texts:
             return []
         # Scenarios draw the same corpus calls again and again: each (text, level) is scored once.
-        unseen = [key for key in dict.fromkeys(zip(texts, priorities)) if key not in self._cache]
+        # Answers come from a local copy, so another request thread clearing the cache cannot lose them.
+        found = {key: self._cache.get(key) for key in zip(texts, priorities)}
+        unseen = [key for key, tokens in found.items() if tokens is None]
         if unseen:
-            if len(self._cache) + len(unseen) > CACHE_SIZE:
-                self._cache.clear()
             bins = np.digitize(self.scores([t for t, _ in unseen], [p for _, p in unseen]), self.edges)
-            self._cache.update((key, int(self.tokens[b])) for key, b in zip(unseen, bins))
-        return [self._cache[key] for key in zip(texts, priorities)]
+            fresh = {key: int(self.tokens[b]) for key, b in zip(unseen, bins)}
+            found.update(fresh)
+            if len(self._cache) + len(fresh) > CACHE_SIZE:
+                self._cache.clear()
+            self._cache.update(fresh)
+        return [found[key] for key in zip(texts, priorities)]
 
     def save(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
 from inference.length_predictor import (LengthPredictor, LevelBaselinePredictor, LevelMedianPredictor,
                                         evaluate_lengths)
-from inference.reply_lengths import ReplyLength, read_table, table_path, with_output_tokens
+from inference.reply_lengths import ReplyLength, read_table, with_output_tokens
 from inference.triage.evaluation import LabelledCall, read_jsonl
-from triage_site.triage import load_configured_length_predictor
+from triage_site.triage import load_configured_length_predictor, reply_length_table
 
 
 @dataclass
@@ -30,7 +29,7 @@ class LengthEvaluation:
 
     @classmethod
     def from_settings(cls) -> LengthEvaluation:
-        path = table_path(Path(settings.TRIAGE_LM_DIR).name, settings.TRIAGE_LENGTH_MAX_NEW_TOKENS)
+        path = reply_length_table()
         table = read_table(path) if path.is_file() else []
         train_ids = {row.id for row in read_jsonl(settings.TRIAGE_CORPUS_DIR / "train.jsonl")}
         train = [entry for entry in table if entry.id in train_ids]

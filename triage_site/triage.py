@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 
@@ -30,6 +31,12 @@ def load_configured_length_predictor(kind: str | None = None) -> LengthPredictor
     if kind == "level-baseline":
         return LevelBaselinePredictor()
     raise ValueError(f"TRIAGE_LENGTH_PREDICTOR must be one of {LENGTH_PREDICTOR_KINDS}, got {kind!r}")
+
+
+def reply_length_table() -> Path:
+    """The shipped reply lengths of the configured response model, at the cap the engine applies."""
+    from inference.reply_lengths import table_path
+    return table_path(Path(settings.TRIAGE_LM_DIR).name, settings.TRIAGE_LENGTH_MAX_NEW_TOKENS)
 
 
 @lru_cache(maxsize=1)

@@ -109,6 +109,21 @@ def test_a_missing_model_says_how_to_build_it(tmp_path):
         LearnedLengthPredictor.load(tmp_path)
 
 
+def test_predictions_survive_the_cache_being_cleared_while_they_are_computed(trained):
+    """Request threads share one predictor: another one clearing the cache mid-way loses nothing."""
+    class ClearedMidway(LearnedLengthPredictor):
+        def scores(self, texts, priorities):
+            result = super().scores(texts, priorities)
+            self.cache_clear()  # what a concurrent request filling the cache does
+            return result
+
+    clearing = ClearedMidway(trained.text_features, trained.coef, trained.intercept, edges=trained.edges,
+                             tokens=trained.tokens)
+    texts = [r.text for r in rows(5, 8)]
+    clearing.predict(texts[:4], [1] * 4)  # kept in the cache
+    assert clearing.predict(texts, [1] * 8) == trained.predict(texts, [1] * 8)
+
+
 def test_a_model_read_with_other_features_says_to_retrain(trained):
     class Wider:
         kind = "wider"

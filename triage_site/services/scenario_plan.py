@@ -13,6 +13,9 @@ The simulator needs token counts the engine would measure. They are estimated, n
   corpus call's own, measured on the engine; a generated call's drawn from the real lengths of
   its level. The scheduler's prediction is the given length predictor's (the site passes the
   configured one, learned by default), so the simulator sees the same signal as the engine.
+  The lengths are the chat workload's (the call as the user's message): the engine target answers
+  with the call's card in the prompt, and SmolLM2 runs those replies to the cap, so the two targets
+  differ there (``inference/reply_lengths.py`` says why the card prompt has no length to learn).
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
-from inference.reply_lengths import ReplyLengthSource, read_table
 from inference.levels import NUM_LEVELS
 from inference.prompts import system_prompt
+from inference.reply_lengths import ReplyLengthSource, read_table
 from inference.triage.evaluation import read_jsonl
 from scheduling.request import Request
 from scheduling.workloads import check_priority_mix

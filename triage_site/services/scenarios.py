@@ -21,14 +21,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
-from inference.reply_lengths import ReplyLengthSource, table_path
 from scheduling import metrics, report
 from scheduling.hardware import builtin_setting_names, load_builtin_setting
 from scheduling.plan import BatchLimits
@@ -38,9 +36,9 @@ from triage_site.models import (ArrivalProcess, Call, CallSource, CallStatus, Sc
                                 ScenarioRunStatus, ScenarioTarget)
 from triage_site.generation import get_generation_backend
 from triage_site.services.calls import call_create
-from triage_site.triage import get_length_predictor
 from triage_site.services.scenario_plan import (LENGTHS_DESCRIPTION, Arrivals, PlannedCall,
                                                 corpus_reply_lengths, plan_calls, simulator_requests)
+from triage_site.triage import get_length_predictor, reply_length_table
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +266,8 @@ def _run_on_simulator(run: ScenarioRun, calls: list[PlannedCall]) -> None:
     scenario = run.scenario
     setting = load_builtin_setting(run.setting)
     limits = BatchLimits()
-    requests = simulator_requests(calls, scenario.seed, scenario_reply_lengths(),
+    requests = simulator_requests(calls, scenario.seed,
+                                  corpus_reply_lengths(settings.TRIAGE_CORPUS_DIR, reply_length_table()),
                                   get_length_predictor().predict)
     summaries = {name: metrics.summarize(simulate(requests, setting, make_policy(name), limits))
                  for name in [run.policy, *scenario.compared_policies]}
@@ -276,12 +275,6 @@ def _run_on_simulator(run: ScenarioRun, calls: list[PlannedCall]) -> None:
     results["policy_order"] = list(summaries)  # a JSON object's key order is not kept by PostgreSQL
     ScenarioRun.objects.filter(pk=run.pk).update(results=results, num_calls=len(calls))
     _cap_note(run, calls)
-
-
-def scenario_reply_lengths() -> ReplyLengthSource:
-    """The response model's real reply lengths, at the cap the engine applies."""
-    table = table_path(Path(settings.TRIAGE_LM_DIR).name, settings.TRIAGE_LENGTH_MAX_NEW_TOKENS)
-    return corpus_reply_lengths(settings.TRIAGE_CORPUS_DIR, table)
 
 
 def ordered_policies(run: ScenarioRun) -> dict[str, dict]:

@@ -13,11 +13,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from inference.learned_length import FEATURE_KINDS
+from inference.triage.evaluation import DatasetError, read_jsonl
+from triage_site.triage import reply_length_table
 
 DEFAULT_FEATURES = ("minilm",)
 """Intake rates every call in the request that stores it; the response model's features cost 137 ms a
-call there on a 2-core CPU and cut a burst's accepted calls/s from 18 to 1.7 (docs/BENCHMARKS.md)."""
-from inference.triage.evaluation import DatasetError, read_jsonl
+call there on a 2-core CPU and cut a burst's accepted calls/s from 12.2 to 1.7 (docs/BENCHMARKS.md)."""
 
 
 class Command(BaseCommand):
@@ -34,14 +35,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         from inference.learned_length import WEIGHTS_FILE, load_features, train_length_predictor
-        from inference.reply_lengths import read_table, table_path, with_output_tokens
+        from inference.reply_lengths import read_table, with_output_tokens
 
         out: Path = options["out"]
         if options["if_missing"] and (out / WEIGHTS_FILE).is_file():
             self.stdout.write(f"length model already built in {out}")
             return
         cap = settings.TRIAGE_LENGTH_MAX_NEW_TOKENS
-        table = table_path(Path(settings.TRIAGE_LM_DIR).name, cap)
+        table = reply_length_table()
         missing = (f"{table} holds no train-split call: run 'python manage.py generate_replies "
                    "--split train --limit N' first")
         if not table.is_file():
